@@ -1,0 +1,45 @@
+using System.Net;
+
+namespace Sockeye.Cli.Bench;
+
+/// <summary>Parsed and validated options of one <c>sockeye bench</c> run.</summary>
+internal sealed record BenchSettings
+{
+    public required string Url { get; init; }
+
+    public int Connections { get; init; } = 1;
+
+    public int Size { get; init; } = 64;
+
+    public int Window { get; init; } = 1;
+
+    public double DurationSeconds { get; init; } = 10;
+
+    public double WarmupSeconds { get; init; } = 2;
+
+    public bool Text { get; init; }
+
+    public bool Json { get; init; }
+
+    public bool RawBaseline { get; init; }
+
+    /// <summary>When positive, hold this many idle connections instead of generating load.</summary>
+    public int Idle { get; init; }
+
+    public IReadOnlyList<IPAddress> SourceAddresses { get; init; } = [];
+
+    public int ServerPid { get; init; }
+
+    public int ConnectConcurrency { get; init; } = 128;
+
+    /// <returns>A message describing the first invalid option, or null.</returns>
+    public string? Validate() =>
+        Connections < 1 ? "--connections must be at least 1"
+        : Size < 0 ? "--size must not be negative"
+        : Window < 1 ? "--window must be at least 1"
+        : DurationSeconds <= 0 ? "--duration must be positive"
+        : WarmupSeconds < 0 ? "--warmup must not be negative"
+        : Idle < 0 ? "--idle must not be negative"
+        : ConnectConcurrency < 1 ? "--connect-concurrency must be at least 1"
+        : null;
+}

@@ -1,0 +1,125 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Sockets;
+
+namespace Sockeye.Cli.Bench;
+
+/// <summary>
+/// Opens many handshaken connections that then stay silent, to measure a server's memory per
+/// idle connection. The server's RSS baseline is taken after a first slice of connections, so
+/// the code paths that the first connections JIT-compile are not charged to the rest.
+/// </summary>
+internal static class IdleRunner
+{
+    private static readonly TimeSpan HandshakeTimeout = TimeSpan.FromSeconds(30);
+
+    public static async Task<IdleReport> RunAsync(BenchSettings settings, BenchTarget target, TextWriter progress, CancellationToken cancellationToken)
+    {
+        var total = settings.Idle;
+        var sockets = new Socket?[total];
+        var errors = new ErrorTally();
+        var connected = 0;
+        var warm = Math.Clamp(total / 10, 1, 100);
+        var start = Stopwatch.GetTimestamp();
+
+        using var reporter = new Timer(
+            _ => progress.WriteLine(string.Create(
+                CultureInfo.InvariantCulture,
+                $"[{Stopwatch.GetElapsedTime(start).TotalSeconds,4:F0}s idle   ] connected {Volatile.Read(ref connected):N0}/{total:N0}  errors {errors.Count}")),
+            null,
+            TimeSpan.FromSeconds(1),
+            TimeSpan.FromSeconds(1));
+
+        async Task OpenAsync(int from, int to)
+        {
+            // One small handshake buffer per worker: idle connections themselves own no buffers.
+            var workers = Math.Min(settings.ConnectConcurrency, to - from);
+            var next = from - 1;
+            var tasks = Enumerable.Range(0, workers).Select(async _ =>
+            {
+                var buffer = new byte[4096];
+                int i;
+                while ((i = Interlocked.Increment(ref next)) < to && !cancellationToken.IsCancellationRequested)
+                {
+                    var source = settings.SourceAddresses.Count == 0 ? null : settings.SourceAddresses[i % settings.SourceAddresses.Count];
+                    try
+                    {
+                        (sockets[i], _) = await ClientHandshake.ConnectAsync(target, source, buffer, HandshakeTimeout, cancellationToken).ConfigureAwait(false);
+                        Interlocked.Increment(ref connected);
+                    }
+                    catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+                    {
+                        errors.Add($"connect #{i}: {ex.Message}");
+                    }
+                }
+            });
+            await Task.WhenAll(tasks).ConfigureAwait(false);
+        }
+
+        try
+        {
+            await OpenAsync(0, warm).ConfigureAwait(false);
+            await Task.Delay(TimeSpan.FromSeconds(0.5), cancellationToken).ConfigureAwait(false);
+            var rssBefore = Rss(settings);
+            var baselineConnections = Volatile.Read(ref connected);
+
+            await OpenAsync(warm, total).ConfigureAwait(false);
+            var connectSeconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+
+            // Hold, letting the server settle (deferred allocations, GC) before reading its RSS.
+            await Task.Delay(TimeSpan.FromSeconds(settings.DurationSeconds), cancellationToken).ConfigureAwait(false);
+            var rssAfter = Rss(settings);
+
+            var dropped = sockets.Count(s => s is not null && IsClosedByPeer(s));
+            if (dropped > 0)
+            {
+                errors.Add($"server dropped {dropped} idle connections");
+            }
+
+            return new IdleReport(settings, connected, baselineConnections, connectSeconds, rssBefore, rssAfter, dropped, errors);
+        }
+        finally
+        {
+            await reporter.DisposeAsync().ConfigureAwait(false);
+            CloseAll(sockets);
+        }
+    }
+
+    private static long? Rss(BenchSettings settings) => settings.ServerPid > 0 ? ProcessStats.ReadRssKb(settings.ServerPid) : null;
+
+    private static bool IsClosedByPeer(Socket socket)
+    {
+        try
+        {
+            return socket.Poll(0, SelectMode.SelectRead) && socket.Available == 0;
+        }
+        catch (SocketException)
+        {
+            return true;
+        }
+    }
+
+    private static void CloseAll(Socket?[] sockets)
+    {
+        var close = new FrameTemplate(0, false, 1).CloseFrame.Span;
+        foreach (var socket in sockets)
+        {
+            if (socket is null)
+            {
+                continue;
+            }
+
+            try
+            {
+                // Best effort, so the server sees a clean close rather than a reset.
+                socket.Blocking = false;
+                socket.Send(close);
+            }
+            catch (SocketException)
+            {
+            }
+
+            socket.Dispose();
+        }
+    }
+}

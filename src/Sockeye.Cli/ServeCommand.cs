@@ -1,0 +1,115 @@
+using System.CommandLine;
+using System.Reflection;
+using Microsoft.Extensions.Logging;
+using Sockeye.Server;
+
+namespace Sockeye.Cli;
+
+/// <summary><c>sockeye serve</c>: the demo page (or a static directory) plus an echo endpoint on every path.</summary>
+internal static class ServeCommand
+{
+    public static Command Create()
+    {
+        var host = new Option<string>("--host") { Description = "Address to listen on (0.0.0.0 or :: for all interfaces).", DefaultValueFactory = _ => "127.0.0.1" };
+        var port = new Option<int>("--port") { Description = "TCP port to listen on (0 = any free port).", DefaultValueFactory = _ => 9876 };
+        var staticDir = new Option<DirectoryInfo?>("--static") { Description = "Serve the files in DIR to plain HTTP GET requests (index.html for /) instead of the demo page." };
+        staticDir.HelpName = "DIR";
+        var maxMessage = new Option<long>("--max-message") { Description = "Largest message accepted, in bytes; larger ones are closed with 1009.", DefaultValueFactory = _ => 1024 * 1024 };
+        maxMessage.HelpName = "BYTES";
+        var maxFrame = new Option<long?>("--max-frame") { Description = "Largest frame accepted, in bytes (default: --max-message)." };
+        maxFrame.HelpName = "BYTES";
+        var closeTimeout = new Option<double>("--close-timeout") { Description = "Seconds to wait for the peer's close reply before cutting the connection.", DefaultValueFactory = _ => 5 };
+        var logLevel = new Option<LogLevel>("--log-level") { Description = "Log verbosity (Trace, Debug, Information, Warning, Error).", DefaultValueFactory = _ => LogLevel.Information };
+
+        var command = new Command("serve", "Serve the demo page (or --static DIR) over HTTP and echo every WebSocket message back to its sender, text as text and binary as binary, on any path. Ctrl-C or SIGTERM stops it.")
+        {
+            host, port, staticDir, maxMessage, maxFrame, closeTimeout, logLevel,
+        };
+
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            using ILoggerFactory logging = CliLogging.Create(parse.GetValue(logLevel));
+            ILogger log = logging.CreateLogger("sockeye");
+            DirectoryInfo? dir = parse.GetValue(staticDir);
+            StaticFiles files;
+            if (dir is not null)
+            {
+                if (!dir.Exists)
+                {
+                    await Console.Error.WriteLineAsync($"sockeye: static directory not found: {dir.FullName}").ConfigureAwait(false);
+                    return 2;
+                }
+
+                files = StaticFiles.FromDirectory(dir.FullName);
+            }
+            else
+            {
+                files = StaticFiles.FromMemory(new Dictionary<string, byte[]> { ["/index.html"] = LoadDemoPage() });
+            }
+
+            var options = new WebSocketServerOptions
+            {
+                Host = parse.GetValue(host)!,
+                Port = parse.GetValue(port),
+                StaticFiles = files,
+                LoggerFactory = logging,
+                WebSocket = new WebSocketOptions
+                {
+                    MaxMessageSize = parse.GetValue(maxMessage),
+                    MaxFrameSize = parse.GetValue(maxFrame),
+                    CloseTimeout = TimeSpan.FromSeconds(parse.GetValue(closeTimeout)),
+                },
+            };
+
+            await using var server = new WebSocketServer(options);
+            server.MapFallback(EchoAsync);
+            using var shutdown = new ShutdownSignal();
+            try
+            {
+                await server.StartAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is System.Net.Sockets.SocketException or FormatException)
+            {
+                await Console.Error.WriteLineAsync($"sockeye: cannot listen on {options.Host}:{options.Port}: {ex.Message}").ConfigureAwait(false);
+                return 1;
+            }
+
+            try
+            {
+                await Task.Delay(Timeout.Infinite, shutdown.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                log.LogInformation("shutting down");
+            }
+
+            await server.StopAsync().ConfigureAwait(false);
+            return 0;
+        });
+        return command;
+    }
+
+    /// <summary>The echo endpoint: every message goes back to its sender with its type.</summary>
+    internal static async Task EchoAsync(WebSocketConnection connection)
+    {
+        while (true)
+        {
+            WebSocketMessage message = await connection.ReceiveAsync().ConfigureAwait(false);
+            if (message.IsClose)
+            {
+                return;
+            }
+
+            await connection.SendAsync(message.Type, message.Payload).ConfigureAwait(false);
+        }
+    }
+
+    private static byte[] LoadDemoPage()
+    {
+        using Stream stream = Assembly.GetExecutingAssembly().GetManifestResourceStream("demo/index.html")
+            ?? throw new InvalidOperationException("demo page resource missing");
+        using var copy = new MemoryStream();
+        stream.CopyTo(copy);
+        return copy.ToArray();
+    }
+}

@@ -1,0 +1,113 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Sockeye.Protocol;
+using Sockeye.Transport;
+
+namespace Sockeye.Client;
+
+/// <summary>Opens client connections (RFC 6455 §4.1) with the same engine the server uses, in the client role.</summary>
+public static class WebSocketClient
+{
+    /// <summary>
+    /// Connects to a <c>ws://</c> URL, performs the opening handshake and validates the answer (status 101, accept
+    /// value, subprotocol, extensions). Throws <see cref="WebSocketHandshakeException"/> when the server refuses or
+    /// answers incorrectly, <see cref="SocketException"/> when it cannot be reached.
+    /// </summary>
+    public static async Task<WebSocketConnection> ConnectAsync(Uri uri, WebSocketClientOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(uri);
+        options ??= new WebSocketClientOptions();
+        if (uri.Scheme is not ("ws" or "wss" or "http" or "https"))
+        {
+            throw new ArgumentException($"Unsupported scheme '{uri.Scheme}': use ws://.", nameof(uri));
+        }
+
+        if (uri.Scheme is "wss" or "https")
+        {
+            throw new NotSupportedException("wss:// is not supported yet; use ws://.");
+        }
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(options.HandshakeTimeout);
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            await socket.ConnectAsync(uri.IdnHost, uri.Port, timeout.Token).ConfigureAwait(false);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+
+        var transport = new SocketTransport(socket);
+        try
+        {
+            return await HandshakeAsync(transport, uri, options, timeout.Token).ConfigureAwait(false);
+        }
+        catch
+        {
+            transport.Abort();
+            throw;
+        }
+    }
+
+    private static async Task<WebSocketConnection> HandshakeAsync(SocketTransport transport, Uri uri, WebSocketClientOptions options, CancellationToken cancellationToken)
+    {
+        string key = HandshakeKey.NewKey();
+        var subprotocols = options.Subprotocols.ToList();
+        byte[] requestBytes = UpgradeResponse.BuildRequest(uri, key, subprotocols, options.Headers);
+        await transport.Output.WriteAsync(requestBytes, cancellationToken).ConfigureAwait(false);
+
+        PipeReader input = transport.Input;
+        while (true)
+        {
+            ReadResult result = await input.ReadAsync(cancellationToken).ConfigureAwait(false);
+            ReadOnlySequence<byte> buffer = result.Buffer;
+            HttpParseStatus status = HttpHeadParser.TryParseResponse(buffer, options.MaxResponseHeaderBytes, 100,
+                out HttpHead? response, out SequencePosition consumed, out string error);
+            if (status == HttpParseStatus.Invalid)
+            {
+                input.AdvanceTo(buffer.End);
+                throw new WebSocketHandshakeException("Invalid handshake response: " + error);
+            }
+
+            if (status == HttpParseStatus.NeedMoreData)
+            {
+                input.AdvanceTo(buffer.Start, buffer.End);
+                if (result.IsCompleted)
+                {
+                    throw new WebSocketHandshakeException("The server closed the connection during the handshake.");
+                }
+
+                continue;
+            }
+
+            // Bytes after the head are already frames; they stay in the pipe for the connection to read.
+            input.AdvanceTo(consumed);
+            string? problem = UpgradeResponse.Validate(response!, key, subprotocols, out string? subprotocol);
+            if (problem is not null)
+            {
+                throw response!.StatusCode != 101
+                    ? new WebSocketHandshakeException(problem, response.StatusCode)
+                    : new WebSocketHandshakeException(problem);
+            }
+
+            var request = new WebSocketRequest(RequestHead(uri, requestBytes), transport.RemoteEndPoint, transport.LocalEndPoint);
+            ILogger logger = (options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger("Sockeye.Client");
+            var connection = new WebSocketConnection(transport, Role.Client, options.WebSocket.Clone(), request, subprotocol, logger);
+            connection.Start();
+            return connection;
+        }
+    }
+
+    private static HttpHead RequestHead(Uri uri, byte[] requestBytes)
+    {
+        HttpHeadParser.TryParseRequest(new ReadOnlySequence<byte>(requestBytes), int.MaxValue, int.MaxValue,
+            out HttpHead? head, out _, out _, out _);
+        return head ?? throw new InvalidOperationException("Could not parse our own request for " + uri);
+    }
+}

@@ -1,0 +1,272 @@
+using System.Buffers;
+using System.Security.Cryptography;
+using System.Text;
+using Sockeye.Protocol;
+
+namespace Sockeye;
+
+public sealed partial class WebSocketConnection
+{
+    // Flush at least this often while writing a large message, so it streams instead of filling memory first.
+    private const int FlushChunk = 64 * 1024;
+
+    // _messageLock keeps data messages whole and in call order; _frameLock keeps frames whole, and lets control
+    // frames go out between the fragments of a streamed message (§5.4).
+    private readonly SemaphoreSlim _messageLock = new(1, 1);
+    private readonly SemaphoreSlim _frameLock = new(1, 1);
+    private readonly byte[] _maskKeys = new byte[256];
+    private int _maskKeyIndex = 256;
+    private bool _closeSent;
+    private bool _outputClosed;
+
+    /// <summary>Sends a text message.</summary>
+    public ValueTask SendTextAsync(string text, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        int byteCount = Encoding.UTF8.GetByteCount(text);
+        if (byteCount <= FlushChunk)
+        {
+            return SendMessageAsync(Opcode.Text, default, text, cancellationToken);
+        }
+
+        return SendLargeTextAsync(text, byteCount, cancellationToken);
+    }
+
+    private async ValueTask SendLargeTextAsync(string text, int byteCount, CancellationToken cancellationToken)
+    {
+        byte[] rented = ArrayPool<byte>.Shared.Rent(byteCount);
+        try
+        {
+            int n = Encoding.UTF8.GetBytes(text, rented);
+            await SendMessageAsync(Opcode.Text, new ReadOnlySequence<byte>(rented, 0, n), null, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(rented);
+        }
+    }
+
+    /// <summary>Sends a text message already encoded as UTF-8. Throws <see cref="ArgumentException"/> if it is not valid UTF-8.</summary>
+    public ValueTask SendTextAsync(ReadOnlyMemory<byte> utf8, CancellationToken cancellationToken = default)
+    {
+        if (!Utf8Validator.IsValid(utf8.Span))
+        {
+            throw new ArgumentException("Text messages must be valid UTF-8 (RFC 6455 §5.6).", nameof(utf8));
+        }
+
+        return SendMessageAsync(Opcode.Text, new ReadOnlySequence<byte>(utf8), null, cancellationToken);
+    }
+
+    /// <summary>Sends a binary message.</summary>
+    public ValueTask SendBinaryAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default) =>
+        SendMessageAsync(Opcode.Binary, new ReadOnlySequence<byte>(data), null, cancellationToken);
+
+    /// <summary>
+    /// Sends a message of <paramref name="type"/> (Text or Binary) from a possibly multi-segment payload, e.g. the
+    /// payload of a received <see cref="WebSocketMessage"/>. Text payloads must be valid UTF-8.
+    /// </summary>
+    public ValueTask SendAsync(MessageType type, ReadOnlySequence<byte> payload, CancellationToken cancellationToken = default)
+    {
+        if (type == MessageType.Close)
+        {
+            throw new ArgumentException("Use CloseAsync to close the connection.", nameof(type));
+        }
+
+        return SendMessageAsync(type == MessageType.Text ? Opcode.Text : Opcode.Binary, payload, null, cancellationToken);
+    }
+
+    /// <summary>
+    /// Starts a message sent in fragments (§5.4), for content produced piece by piece. Other data messages wait
+    /// until the returned writer completes; control frames may still go out between its fragments.
+    /// </summary>
+    public async ValueTask<WebSocketMessageWriter> BeginMessageAsync(MessageType type, CancellationToken cancellationToken = default)
+    {
+        if (type == MessageType.Close)
+        {
+            throw new ArgumentException("Use CloseAsync to close the connection.", nameof(type));
+        }
+
+        await _messageLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        return new WebSocketMessageWriter(this, type == MessageType.Text ? Opcode.Text : Opcode.Binary);
+    }
+
+    internal async ValueTask WriteFragmentAsync(Opcode opcode, ReadOnlySequence<byte> payload, bool fin, CancellationToken cancellationToken)
+    {
+        await _frameLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await WriteFrameLockedAsync(opcode, fin, payload, null, isControl: false, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _frameLock.Release();
+        }
+    }
+
+    internal void EndMessage() => _messageLock.Release();
+
+    private async ValueTask SendMessageAsync(Opcode opcode, ReadOnlySequence<byte> payload, string? text, CancellationToken cancellationToken)
+    {
+        await _messageLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await _frameLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await WriteFrameLockedAsync(opcode, fin: true, payload, text, isControl: false, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                _frameLock.Release();
+            }
+        }
+        finally
+        {
+            _messageLock.Release();
+        }
+    }
+
+    private async ValueTask SendControlFrameAsync(Opcode opcode, ReadOnlyMemory<byte> payload)
+    {
+        await _frameLock.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            if (!_closeSent && !_outputClosed)
+            {
+                await WriteFrameLockedAsync(opcode, fin: true, new ReadOnlySequence<byte>(payload), null, isControl: true, default).ConfigureAwait(false);
+            }
+        }
+        catch (WebSocketClosedException)
+        {
+            // The transport is gone; the read loop will see the end too.
+        }
+        finally
+        {
+            _frameLock.Release();
+        }
+    }
+
+    /// <summary>Sends our close frame once (§5.5.1); later data sends fail with <see cref="WebSocketClosedException"/>.</summary>
+    private async ValueTask SendCloseFrameAsync(ushort code, string? reason)
+    {
+        await _frameLock.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            if (_closeSent || _outputClosed)
+            {
+                return;
+            }
+
+            byte[] body = new byte[FrameHeader.MaxControlPayload];
+            int length = ClosePayload.Write(body, code, reason);
+            await WriteFrameLockedAsync(Opcode.Close, fin: true, new ReadOnlySequence<byte>(body, 0, length), null, isControl: true, default).ConfigureAwait(false);
+            _closeSent = true;
+        }
+        catch (WebSocketClosedException)
+        {
+            _closeSent = true;
+        }
+        finally
+        {
+            _frameLock.Release();
+        }
+    }
+
+    /// <summary>Writes one frame into the output pipe and flushes. Caller holds <see cref="_frameLock"/>.</summary>
+    private async ValueTask WriteFrameLockedAsync(Opcode opcode, bool fin, ReadOnlySequence<byte> payload, string? text,
+        bool isControl, CancellationToken cancellationToken)
+    {
+        if (_outputClosed || (_closeSent && !isControl))
+        {
+            throw new WebSocketClosedException("The connection is closing; the message was not sent.");
+        }
+
+        bool masked = _role == Role.Client;
+        uint key = masked ? NextMaskingKey() : 0;
+        if (text is not null)
+        {
+            WriteTextFrame(opcode, text, masked, key);
+        }
+        else
+        {
+            WriteHeader(opcode, fin, payload.Length, masked, key);
+            int keyOffset = 0;
+            long sinceFlush = 0;
+            foreach (ReadOnlyMemory<byte> segment in payload)
+            {
+                for (ReadOnlyMemory<byte> rest = segment; !rest.IsEmpty;)
+                {
+                    int n = CopyToOutput(rest.Span, masked, key, ref keyOffset);
+                    rest = rest[n..];
+                    sinceFlush += n;
+                    if (sinceFlush >= FlushChunk)
+                    {
+                        sinceFlush = 0;
+                        await FlushOutputAsync(cancellationToken).ConfigureAwait(false);
+                    }
+                }
+            }
+        }
+
+        await FlushOutputAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private async ValueTask FlushOutputAsync(CancellationToken cancellationToken)
+    {
+        System.IO.Pipelines.FlushResult result = await _output.FlushAsync(cancellationToken).ConfigureAwait(false);
+        if (result.IsCompleted || result.IsCanceled)
+        {
+            _outputClosed = true;
+            throw new WebSocketClosedException("The connection's transport is closed; the message may not have been sent.");
+        }
+    }
+
+    private void WriteHeader(Opcode opcode, bool fin, long length, bool masked, uint key)
+    {
+        Span<byte> span = _output.GetSpan(FrameHeader.MaxSize);
+        _output.Advance(FrameHeader.Write(span, fin, opcode, length, masked, key));
+    }
+
+    private int CopyToOutput(ReadOnlySpan<byte> source, bool masked, uint key, ref int keyOffset)
+    {
+        Span<byte> destination = _output.GetSpan(Math.Min(source.Length, FlushChunk));
+        int n = Math.Min(destination.Length, source.Length);
+        source[..n].CopyTo(destination);
+        if (masked)
+        {
+            keyOffset = Mask.Apply(destination[..n], key, keyOffset);
+        }
+
+        _output.Advance(n);
+        return n;
+    }
+
+    // Small texts are encoded straight into the output pipe: no intermediate byte array.
+    private void WriteTextFrame(Opcode opcode, string text, bool masked, uint key)
+    {
+        int byteCount = Encoding.UTF8.GetByteCount(text);
+        WriteHeader(opcode, fin: true, byteCount, masked, key);
+        Span<byte> destination = _output.GetSpan(byteCount);
+        int written = Encoding.UTF8.GetBytes(text, destination);
+        if (masked)
+        {
+            Mask.Apply(destination[..written], key, 0);
+        }
+
+        _output.Advance(written);
+    }
+
+    // §5.3: masking keys must be unpredictable, so they come from a cryptographic RNG, drawn 64 at a time.
+    private uint NextMaskingKey()
+    {
+        if (_maskKeyIndex >= _maskKeys.Length)
+        {
+            RandomNumberGenerator.Fill(_maskKeys);
+            _maskKeyIndex = 0;
+        }
+
+        uint key = BitConverter.ToUInt32(_maskKeys, _maskKeyIndex);
+        _maskKeyIndex += 4;
+        return key;
+    }
+}

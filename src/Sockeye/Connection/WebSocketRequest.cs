@@ -1,0 +1,62 @@
+using System.Net;
+using Sockeye.Protocol;
+
+namespace Sockeye;
+
+/// <summary>The HTTP request that opened a connection: what an endpoint needs to decide who it is talking to.</summary>
+public sealed class WebSocketRequest
+{
+    internal WebSocketRequest(HttpHead head, EndPoint? remote, EndPoint? local)
+    {
+        Head = head;
+        RemoteEndPoint = remote;
+        LocalEndPoint = local;
+        string target = head.Target;
+        int q = target.IndexOf('?', StringComparison.Ordinal);
+        RawPath = q < 0 ? target : target[..q];
+        QueryString = q < 0 ? string.Empty : target[q..];
+        Path = Uri.UnescapeDataString(RawPath);
+    }
+
+    internal HttpHead Head { get; }
+
+    /// <summary>Request method (GET for WebSocket upgrades).</summary>
+    public string Method => Head.Method;
+
+    /// <summary>Decoded path, e.g. <c>/chat</c>.</summary>
+    public string Path { get; }
+
+    /// <summary>Path as sent, percent-encoding intact.</summary>
+    public string RawPath { get; }
+
+    /// <summary>Query string including the leading '?', or empty.</summary>
+    public string QueryString { get; }
+
+    /// <summary>The request headers in arrival order (names as sent).</summary>
+    public IReadOnlyList<KeyValuePair<string, string>> Headers => Head.Fields;
+
+    /// <summary>A header's value (repeated fields joined with ", "), or null. Names compare case-insensitively.</summary>
+    public string? GetHeader(string name) => Head.Get(name);
+
+    /// <summary>The peer's address.</summary>
+    public EndPoint? RemoteEndPoint { get; }
+
+    /// <summary>The local address the request arrived on.</summary>
+    public EndPoint? LocalEndPoint { get; }
+
+    /// <summary>The value of query parameter <paramref name="name"/> (first occurrence, decoded), or null.</summary>
+    public string? GetQuery(string name)
+    {
+        foreach (var part in QueryString.TrimStart('?').Split('&', StringSplitOptions.RemoveEmptyEntries))
+        {
+            int eq = part.IndexOf('=', StringComparison.Ordinal);
+            string key = Uri.UnescapeDataString((eq < 0 ? part : part[..eq]).Replace('+', ' '));
+            if (key == name)
+            {
+                return eq < 0 ? string.Empty : Uri.UnescapeDataString(part[(eq + 1)..].Replace('+', ' '));
+            }
+        }
+
+        return null;
+    }
+}

@@ -1,0 +1,134 @@
+namespace Sockeye.Protocol;
+
+/// <summary>Which side of the connection this endpoint is; decides the masking rules (RFC 6455 §5.1).</summary>
+public enum Role
+{
+    /// <summary>Server: receives masked frames, sends unmasked ones.</summary>
+    Server,
+    /// <summary>Client: sends masked frames, receives unmasked ones.</summary>
+    Client,
+}
+
+/// <summary>
+/// The receive-side state of one connection that frame-level checks need: whether a fragmented message is open,
+/// its opcode and size so far, and the limits. Checks every header against RFC 6455 §5 before any payload is read,
+/// so oversized or illegal frames are refused from their header alone.
+/// </summary>
+public struct ReceiveRules
+{
+    private readonly Role _role;
+    private readonly byte _allowedRsv;
+    private readonly long _maxMessageSize;
+    private readonly long _maxFrameSize;
+
+    /// <summary>Creates the rules for a connection.</summary>
+    /// <param name="role">This endpoint's role.</param>
+    /// <param name="maxMessageSize">Largest message accepted (1009 beyond).</param>
+    /// <param name="maxFrameSize">Largest single frame accepted (1009 beyond).</param>
+    /// <param name="allowedRsv">RSV bits an extension negotiated (RSV1 = 0b100); others fail the connection.</param>
+    public ReceiveRules(Role role, long maxMessageSize, long maxFrameSize, byte allowedRsv = 0)
+    {
+        _role = role;
+        _maxMessageSize = maxMessageSize;
+        _maxFrameSize = maxFrameSize;
+        _allowedRsv = allowedRsv;
+        MessageOpcode = Opcode.Continuation;
+    }
+
+    /// <summary>True while a fragmented message is open (its first frame had FIN clear).</summary>
+    public readonly bool InMessage => MessageOpcode != Opcode.Continuation;
+
+    /// <summary>Opcode of the open message (Text or Binary), or Continuation when none is open.</summary>
+    public Opcode MessageOpcode { get; private set; }
+
+    /// <summary>Payload bytes of the open message accepted so far.</summary>
+    public long MessageLength { get; private set; }
+
+    /// <summary>
+    /// Checks a header against the state and, when it is a data frame, advances the state as if its payload were
+    /// read. <paramref name="messageOpcode"/> receives the opcode of the message a data frame belongs to (Text or
+    /// Binary, also for continuations). <paramref name="unlimitedMessage"/> lifts the message-size limit (streamed messages; frames still count).
+    /// </summary>
+    public ProtocolError OnHeader(in FrameHeader header, out Opcode messageOpcode, bool unlimitedMessage = false)
+    {
+        messageOpcode = header.Opcode == Opcode.Continuation ? MessageOpcode : header.Opcode;
+        // §5.2: "RSV1, RSV2, RSV3: MUST be 0 unless an extension is negotiated that defines meanings".
+        if ((header.Rsv & ~_allowedRsv) != 0)
+        {
+            return ProtocolError.Protocol("reserved bits set without a negotiated extension");
+        }
+
+        // §5.2: "If an unknown opcode is received, the receiving endpoint MUST _Fail the WebSocket Connection_."
+        if (!header.Opcode.IsDefined())
+        {
+            return ProtocolError.Protocol("reserved opcode");
+        }
+
+        // §5.1: a server MUST close on an unmasked frame; a client MUST close on a masked one.
+        if (_role == Role.Server && !header.Masked)
+        {
+            return ProtocolError.Protocol("client frame is not masked");
+        }
+
+        if (_role == Role.Client && header.Masked)
+        {
+            return ProtocolError.Protocol("server frame is masked");
+        }
+
+        if (header.Opcode.IsControl())
+        {
+            // §5.5: "All control frames MUST have a payload length of 125 bytes or less and MUST NOT be fragmented."
+            if (!header.Fin)
+            {
+                return ProtocolError.Protocol("fragmented control frame");
+            }
+
+            if (header.PayloadLength > FrameHeader.MaxControlPayload)
+            {
+                return ProtocolError.Protocol("control frame payload longer than 125 bytes");
+            }
+
+            // RSV1 of an extension such as permessage-deflate applies to data frames only (RFC 7692 §6).
+            if (header.Rsv != 0)
+            {
+                return ProtocolError.Protocol("reserved bits set on a control frame");
+            }
+
+            return default;
+        }
+
+        if (header.Opcode == Opcode.Continuation)
+        {
+            // §5.4: a continuation frame only continues an open fragmented message.
+            if (!InMessage)
+            {
+                return ProtocolError.Protocol("continuation frame without a message to continue");
+            }
+
+            if (header.Rsv != 0)
+            {
+                return ProtocolError.Protocol("reserved bits set on a continuation frame");
+            }
+        }
+        else if (InMessage)
+        {
+            // §5.4: fragments of one message may not be interleaved with a new data message.
+            return ProtocolError.Protocol("new data frame while a fragmented message is open");
+        }
+
+        if (header.PayloadLength > _maxFrameSize)
+        {
+            return ProtocolError.TooBig("frame exceeds the maximum frame size");
+        }
+
+        long total = (header.Opcode == Opcode.Continuation ? MessageLength : 0) + header.PayloadLength;
+        if (!unlimitedMessage && total > _maxMessageSize)
+        {
+            return ProtocolError.TooBig("message exceeds the maximum message size");
+        }
+
+        MessageLength = total;
+        MessageOpcode = header.Fin ? Opcode.Continuation : header.Opcode == Opcode.Continuation ? MessageOpcode : header.Opcode;
+        return default;
+    }
+}

@@ -1,0 +1,202 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Sockeye.Server;
+
+/// <summary>
+/// A WebSocket server: listens on one TCP port, answers the HTTP/1.1 upgrade, routes connections to endpoints by
+/// path and serves static files to plain GET requests on the same port.
+/// </summary>
+/// <example>
+/// <code>
+/// await using var server = new WebSocketServer(new WebSocketServerOptions { Port = 8080 });
+/// server.Map("/echo", async ws =>
+/// {
+///     while (await ws.ReceiveAsync() is { IsClose: false } message)
+///         await ws.SendAsync(message.Type, message.Payload);
+/// });
+/// await server.RunAsync(stoppingToken);
+/// </code>
+/// </example>
+public sealed partial class WebSocketServer : IAsyncDisposable
+{
+    private readonly Dictionary<string, WebSocketEndpoint> _endpoints = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<long, WebSocketConnection> _connections = new();
+    private readonly ConcurrentDictionary<Task, byte> _sessions = new();
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly ILogger _logger;
+    private readonly ILogger _connectionLogger;
+    private WebSocketEndpoint? _fallback;
+    private Socket? _listener;
+    private Task? _acceptLoop;
+
+    /// <summary>Creates a server; call <see cref="Map"/> then <see cref="StartAsync"/> or <see cref="RunAsync"/>.</summary>
+    public WebSocketServer(WebSocketServerOptions? options = null)
+    {
+        Options = options ?? new WebSocketServerOptions();
+        ILoggerFactory factory = Options.LoggerFactory ?? NullLoggerFactory.Instance;
+        _logger = factory.CreateLogger("Sockeye.Server");
+        _connectionLogger = factory.CreateLogger("Sockeye.Connection");
+    }
+
+    /// <summary>The server's options.</summary>
+    public WebSocketServerOptions Options { get; }
+
+    /// <summary>The port actually listened on (useful with port 0).</summary>
+    public int Port => (_listener?.LocalEndPoint as IPEndPoint)?.Port ?? Options.Port;
+
+    /// <summary>Connections currently open.</summary>
+    public int ConnectionCount => _connections.Count;
+
+    /// <summary>Routes WebSocket connections for <paramref name="path"/> (exact, decoded) to <paramref name="handler"/>.</summary>
+    public WebSocketEndpoint Map(string path, WebSocketHandler handler, EndpointOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        ArgumentNullException.ThrowIfNull(handler);
+        if (!path.StartsWith('/'))
+        {
+            throw new ArgumentException("Paths start with '/'.", nameof(path));
+        }
+
+        var endpoint = new WebSocketEndpoint(path, options ?? new EndpointOptions(), handler);
+        _endpoints[path] = endpoint;
+        return endpoint;
+    }
+
+    /// <summary>Routes WebSocket connections whose path matches no <see cref="Map"/> to <paramref name="handler"/>.</summary>
+    public WebSocketEndpoint MapFallback(WebSocketHandler handler, EndpointOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        _fallback = new WebSocketEndpoint("*", options ?? new EndpointOptions(), handler);
+        return _fallback;
+    }
+
+    internal WebSocketEndpoint? Route(string path) => _endpoints.TryGetValue(path, out var endpoint) ? endpoint : _fallback;
+
+    /// <summary>Binds the port and starts accepting connections.</summary>
+    public Task StartAsync(CancellationToken cancellationToken = default)
+    {
+        IPAddress address = Options.Host switch
+        {
+            "localhost" => IPAddress.Loopback,
+            "*" or "+" => IPAddress.IPv6Any,
+            var host => IPAddress.Parse(host),
+        };
+        var listener = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        if (address.Equals(IPAddress.IPv6Any))
+        {
+            listener.DualMode = true;
+        }
+
+        try
+        {
+            listener.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+            listener.Bind(new IPEndPoint(address, Options.Port));
+            listener.Listen(Options.Backlog);
+        }
+        catch
+        {
+            listener.Dispose();
+            throw;
+        }
+
+        _listener = listener;
+        _logger.LogInformation("listening on http://{Endpoint}", FormatEndPoint(listener.LocalEndPoint));
+        _acceptLoop = AcceptLoopAsync(listener);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Starts, runs until <paramref name="cancellationToken"/> is canceled, then stops gracefully.</summary>
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        await StartAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        await StopAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Stops accepting, closes every open connection with 1001 (going away) and waits for their closing handshakes,
+    /// at most <see cref="WebSocketOptions.CloseTimeout"/>.
+    /// </summary>
+    public async Task StopAsync()
+    {
+        if (_stopping.IsCancellationRequested)
+        {
+            return;
+        }
+
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        _listener?.Dispose();
+        if (_acceptLoop is not null)
+        {
+            await _acceptLoop.ConfigureAwait(false);
+        }
+
+        var closing = _connections.Values.Select(c => CloseQuietlyAsync(c, 1001, "server shutting down"));
+        await Task.WhenAll(closing).ConfigureAwait(false);
+        await Task.WhenAll(_sessions.Keys).WaitAsync(Options.WebSocket.CloseTimeout * 2).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        _logger.LogInformation("stopped");
+    }
+
+    private async Task AcceptLoopAsync(Socket listener)
+    {
+        while (!_stopping.IsCancellationRequested)
+        {
+            Socket socket;
+            try
+            {
+                socket = await listener.AcceptAsync(_stopping.Token).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException)
+            {
+                break;
+            }
+            catch (SocketException ex)
+            {
+                // e.g. EMFILE: log and keep serving the connections we have.
+                _logger.LogWarning("accept failed: {Error}", ex.SocketErrorCode);
+                continue;
+            }
+
+            Task session = ServeConnectionAsync(socket);
+            _sessions.TryAdd(session, 0);
+            _ = session.ContinueWith(static (t, s) => ((ConcurrentDictionary<Task, byte>)s!).TryRemove(t, out _), _sessions,
+                CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
+    }
+
+    private static async Task CloseQuietlyAsync(WebSocketConnection connection, ushort code, string reason)
+    {
+        try
+        {
+            await connection.CloseAsync(code, reason).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or OperationCanceledException or InvalidOperationException)
+        {
+        }
+    }
+
+    internal static string FormatEndPoint(EndPoint? endPoint) => endPoint switch
+    {
+        IPEndPoint ip when ip.AddressFamily == AddressFamily.InterNetworkV6 => $"[{ip.Address}]:{ip.Port}",
+        IPEndPoint ip => $"{ip.Address}:{ip.Port}",
+        _ => endPoint?.ToString() ?? "?",
+    };
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync().ConfigureAwait(false);
+        _stopping.Dispose();
+    }
+}

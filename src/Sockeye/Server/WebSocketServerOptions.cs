@@ -1,0 +1,34 @@
+using Microsoft.Extensions.Logging;
+
+namespace Sockeye.Server;
+
+/// <summary>Server settings. Every limit has a safe default; see docs/security.md for the table.</summary>
+public sealed class WebSocketServerOptions
+{
+    /// <summary>Address to listen on (default 127.0.0.1). Use 0.0.0.0 or :: for all interfaces.</summary>
+    public string Host { get; set; } = "127.0.0.1";
+
+    /// <summary>TCP port (default 9876; 0 picks a free port, see <see cref="WebSocketServer.Port"/>).</summary>
+    public int Port { get; set; } = 9876;
+
+    /// <summary>Limits and timeouts applied to each WebSocket connection.</summary>
+    public WebSocketOptions WebSocket { get; set; } = new();
+
+    /// <summary>Largest request head, in bytes (431 beyond; default 16 KiB).</summary>
+    public int MaxRequestHeaderBytes { get; set; } = 16 * 1024;
+
+    /// <summary>Most header fields in a request (431 beyond; default 100).</summary>
+    public int MaxRequestHeaderFields { get; set; } = 100;
+
+    /// <summary>Time allowed for a complete request head, per request (default 10 s); slower clients are disconnected.</summary>
+    public TimeSpan HandshakeTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Files served to plain GET requests on the same port, or null to answer them with 404.</summary>
+    public StaticFiles? StaticFiles { get; set; }
+
+    /// <summary>Where the server logs; null for no logging.</summary>
+    public ILoggerFactory? LoggerFactory { get; set; }
+
+    /// <summary>Listen backlog.</summary>
+    public int Backlog { get; set; } = 1024;
+}
