@@ -81,6 +81,9 @@ public sealed partial class WebSocketConnection : IAsyncDisposable
     /// <summary>Completes when the connection is fully closed and its transport released.</summary>
     public Task Completion => _closed.Task;
 
+    /// <summary>Application state attached to this connection (e.g. by a handshake hook).</summary>
+    public object? State { get; set; }
+
     /// <summary>Per-connection options (a copy).</summary>
     public WebSocketOptions Options => _options;
 

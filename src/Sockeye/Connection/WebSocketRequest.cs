@@ -44,6 +44,29 @@ public sealed class WebSocketRequest
     /// <summary>The local address the request arrived on.</summary>
     public EndPoint? LocalEndPoint { get; }
 
+    /// <summary>The value of cookie <paramref name="name"/> from the Cookie header (RFC 6265 §5.4), or null.</summary>
+    public string? GetCookie(string name)
+    {
+        foreach (var field in Head.Fields)
+        {
+            if (!string.Equals(field.Key, "Cookie", StringComparison.OrdinalIgnoreCase))
+            {
+                continue;
+            }
+
+            foreach (string pair in field.Value.Split(';', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+            {
+                int eq = pair.IndexOf('=', StringComparison.Ordinal);
+                if (eq > 0 && pair.AsSpan(0, eq).Trim().SequenceEqual(name))
+                {
+                    return pair[(eq + 1)..].Trim().Trim('"');
+                }
+            }
+        }
+
+        return null;
+    }
+
     /// <summary>The value of query parameter <paramref name="name"/> (first occurrence, decoded), or null.</summary>
     public string? GetQuery(string name)
     {

@@ -103,7 +103,8 @@ public static class UpgradeRequest
     }
 
     /// <summary>Writes the 101 response (§4.2.2 item 5). <paramref name="subprotocol"/> must be one the client offered.</summary>
-    public static byte[] BuildAcceptResponse(HttpHead request, string? subprotocol, string? extensions = null)
+    public static byte[] BuildAcceptResponse(HttpHead request, string? subprotocol, string? extensions = null,
+        IEnumerable<KeyValuePair<string, string>>? extraHeaders = null)
     {
         ArgumentNullException.ThrowIfNull(request);
         var sb = new StringBuilder(160);
@@ -117,6 +118,17 @@ public static class UpgradeRequest
         if (extensions is not null)
         {
             sb.Append("Sec-WebSocket-Extensions: ").Append(extensions).Append("\r\n");
+        }
+
+        foreach (var header in extraHeaders ?? [])
+        {
+            // Header injection guard: a CR or LF in an application-supplied header would split the response.
+            if (header.Key.AsSpan().IndexOfAny('\r', '\n') >= 0 || header.Value.AsSpan().IndexOfAny('\r', '\n') >= 0)
+            {
+                throw new ArgumentException("Response headers must not contain CR or LF.", nameof(extraHeaders));
+            }
+
+            sb.Append(header.Key).Append(": ").Append(header.Value).Append("\r\n");
         }
 
         sb.Append("\r\n");

@@ -21,6 +21,9 @@ public sealed class EndpointOptions
     /// </summary>
     public Func<IReadOnlyList<string>, string?>? SelectSubprotocol { get; set; }
 
+    /// <summary>Runs before the upgrade is accepted (after the server-wide hook): may refuse, pick the subprotocol, attach state.</summary>
+    public HandshakeHook? OnHandshake { get; set; }
+
     /// <summary>Limits for connections of this endpoint, or null to use the server's.</summary>
     public WebSocketOptions? WebSocket { get; set; }
 }

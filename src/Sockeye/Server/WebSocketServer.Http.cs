@@ -129,11 +129,30 @@ public sealed partial class WebSocketServer
             return;
         }
 
-        string? subprotocol = endpoint.ChooseSubprotocol(UpgradeRequest.OfferedSubprotocols(head));
+        List<string> offered = UpgradeRequest.OfferedSubprotocols(head);
+        var handshake = new HandshakeContext(request, offered, endpoint.ChooseSubprotocol(offered));
+        foreach (HandshakeHook? hook in new[] { Options.OnHandshake, endpoint.Options.OnHandshake })
+        {
+            if (hook is not null && handshake.RejectStatus is null)
+            {
+                await hook(handshake).ConfigureAwait(false);
+            }
+        }
+
+        if (handshake.RejectStatus is { } status)
+        {
+            await RefuseAsync(transport, status, handshake.RejectReason ?? "refused", remote, head.Target).ConfigureAwait(false);
+            await transport.CloseAsync(TimeSpan.FromSeconds(1)).ConfigureAwait(false);
+            return;
+        }
+
         WebSocketOptions options = (endpoint.Options.WebSocket ?? Options.WebSocket).Clone();
-        var connection = new WebSocketConnection(transport, Role.Server, options, request, subprotocol, _connectionLogger);
-        await transport.Output.WriteAsync(UpgradeRequest.BuildAcceptResponse(head, subprotocol)).ConfigureAwait(false);
-        _logger.LogDebug("{Remote} #{Id} upgraded on {Path} (subprotocol {Subprotocol})", remote, connection.Id, request.Path, subprotocol ?? "none");
+        var connection = new WebSocketConnection(transport, Role.Server, options, request, handshake.Subprotocol, _connectionLogger)
+        {
+            State = handshake.State,
+        };
+        await transport.Output.WriteAsync(UpgradeRequest.BuildAcceptResponse(head, handshake.Subprotocol, null, handshake.ResponseHeaders)).ConfigureAwait(false);
+        _logger.LogDebug("{Remote} #{Id} upgraded on {Path} (subprotocol {Subprotocol})", remote, connection.Id, request.Path, handshake.Subprotocol ?? "none");
 
         _connections[connection.Id] = connection;
         try

@@ -26,6 +26,9 @@ public sealed class WebSocketServerOptions
     /// <summary>Files served to plain GET requests on the same port, or null to answer them with 404.</summary>
     public StaticFiles? StaticFiles { get; set; }
 
+    /// <summary>Runs before every upgrade is accepted, before the endpoint's own hook (e.g. authentication).</summary>
+    public HandshakeHook? OnHandshake { get; set; }
+
     /// <summary>Where the server logs; null for no logging.</summary>
     public ILoggerFactory? LoggerFactory { get; set; }
 
