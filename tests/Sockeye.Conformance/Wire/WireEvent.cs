@@ -1,0 +1,42 @@
+namespace Sockeye.Conformance.Wire;
+
+/// <summary>Something the peer did, as observed on the wire.</summary>
+internal abstract record WireEvent
+{
+    /// <summary>Milliseconds since the connection was opened.</summary>
+    public long AtMs { get; init; }
+}
+
+/// <summary>A complete (reassembled) data message; <see cref="Frames"/> is how many frames carried it.</summary>
+internal sealed record MessageEvent(bool Binary, byte[] Payload, int Frames) : WireEvent
+{
+    public override string ToString() => $"{(Binary ? "binary" : "text")} message {Payloads.Describe(Payload)}";
+}
+
+internal sealed record PingEvent(byte[] Payload) : WireEvent
+{
+    public override string ToString() => $"ping {Payloads.Describe(Payload)}";
+}
+
+internal sealed record PongEvent(byte[] Payload) : WireEvent
+{
+    public override string ToString() => $"pong {Payloads.Describe(Payload)}";
+}
+
+/// <summary>A close frame; <see cref="Code"/> is null when the frame had no payload.</summary>
+internal sealed record CloseEvent(ushort? Code, string Reason) : WireEvent
+{
+    public override string ToString() => Code is null ? "close (no status code)" : $"close {Code}{(Reason.Length > 0 ? $" \"{Reason}\"" : "")}";
+}
+
+/// <summary>The TCP connection ended (EOF or reset). Terminal.</summary>
+internal sealed record DisconnectedEvent(string How) : WireEvent
+{
+    public override string ToString() => $"TCP {How}";
+}
+
+/// <summary>The peer broke RFC 6455 itself (unmasked client frame, bad close payload, ...). Terminal.</summary>
+internal sealed record ViolationEvent(string Reason) : WireEvent
+{
+    public override string ToString() => $"peer sent {Reason}";
+}
