@@ -59,7 +59,7 @@ internal static class IdleRunner
         try
         {
             await OpenAsync(0, warm).ConfigureAwait(false);
-            await Task.Delay(TimeSpan.FromSeconds(0.5), cancellationToken).ConfigureAwait(false);
+            await DelayAsync(TimeSpan.FromSeconds(0.5), cancellationToken).ConfigureAwait(false);
             var rssBefore = Rss(settings);
             var baselineConnections = Volatile.Read(ref connected);
 
@@ -67,7 +67,7 @@ internal static class IdleRunner
             var connectSeconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
 
             // Hold, letting the server settle (deferred allocations, GC) before reading its RSS.
-            await Task.Delay(TimeSpan.FromSeconds(settings.DurationSeconds), cancellationToken).ConfigureAwait(false);
+            await DelayAsync(TimeSpan.FromSeconds(settings.DurationSeconds), cancellationToken).ConfigureAwait(false);
             var rssAfter = Rss(settings);
 
             var dropped = sockets.Count(s => s is not null && IsClosedByPeer(s));
@@ -82,6 +82,18 @@ internal static class IdleRunner
         {
             await reporter.DisposeAsync().ConfigureAwait(false);
             CloseAll(sockets);
+        }
+    }
+
+    /// <summary>Waits, but returns early rather than throwing on Ctrl+C, so a report is still printed.</summary>
+    private static async Task DelayAsync(TimeSpan delay, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
         }
     }
 

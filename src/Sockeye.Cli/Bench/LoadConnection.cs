@@ -63,11 +63,7 @@ internal sealed class LoadConnection
     public void Stop() => _creditSignal.Set();
 
     /// <summary>Fails the connection and unblocks both loops.</summary>
-    public void Abort(string reason)
-    {
-        Fail(reason);
-        _creditSignal.Set();
-    }
+    public void Abort(string reason) => Fail(reason);
 
     private async Task SendLoopAsync()
     {
@@ -198,6 +194,7 @@ internal sealed class LoadConnection
         if (Interlocked.CompareExchange(ref _error, reason, null) is null)
         {
             _socket.Dispose();
+            _creditSignal.Set();
         }
     }
 }

@@ -22,4 +22,13 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 6, Level = LogLevel.Warning, Message = "#{Id} transport error: {Error}")]
     public static partial void TransportError(ILogger logger, long id, string error);
+
+    [LoggerMessage(EventId = 7, Level = LogLevel.Warning, Message = "#{Id} send buffer stayed full for {Timeout}: peer too slow, closing with 1008")]
+    public static partial void SlowConsumer(ILogger logger, long id, TimeSpan timeout);
+
+    [LoggerMessage(EventId = 8, Level = LogLevel.Information, Message = "#{Id} no pong within {Timeout}: closing with 1011")]
+    public static partial void KeepaliveTimeout(ILogger logger, long id, TimeSpan timeout);
+
+    [LoggerMessage(EventId = 9, Level = LogLevel.Information, Message = "#{Id} idle for {Timeout}: closing with 1001")]
+    public static partial void IdleTimeout(ILogger logger, long id, TimeSpan timeout);
 }

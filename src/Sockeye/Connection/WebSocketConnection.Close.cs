@@ -59,12 +59,27 @@ public sealed partial class WebSocketConnection
             return;
         }
 
+        StopKeepalive();
         bool locked = false;
         try
         {
             locked = await _frameLock.WaitAsync(_options.CloseTimeout).ConfigureAwait(false);
+            if (!locked)
+            {
+                // A sender is stuck on a full send buffer: release it (its send fails) before closing the pipe.
+                _output.CancelPendingFlush();
+                locked = await _frameLock.WaitAsync(_options.CloseTimeout).ConfigureAwait(false);
+            }
+
             _outputClosed = true;
-            await _transport.CloseAsync(_options.CloseTimeout).ConfigureAwait(false);
+            if (locked)
+            {
+                await _transport.CloseAsync(_options.CloseTimeout).ConfigureAwait(false);
+            }
+            else
+            {
+                _transport.Abort();
+            }
         }
         catch (Exception ex) when (ex is IOException or InvalidOperationException or ObjectDisposedException)
         {

@@ -23,6 +23,9 @@ public sealed partial class WebSocketConnection
     private bool _hasRequest;
     private ReceiveMode _requestMode;
 
+    // True while the read loop waits for the application to receive: unread pongs then prove nothing.
+    private volatile bool _waitingForApp;
+
     private bool _closeReceived;
     private bool _failed;
 
@@ -50,6 +53,7 @@ public sealed partial class WebSocketConnection
 
                 ReadOnlySequence<byte> buffer = result.Buffer;
                 SequencePosition consumed = buffer.Start;
+                _lastReceived = Environment.TickCount64;
                 try
                 {
                     consumed = await ProcessAsync(buffer).ConfigureAwait(false);
@@ -109,7 +113,9 @@ public sealed partial class WebSocketConnection
                 {
                     if (!_hasRequest)
                     {
+                        _waitingForApp = true;
                         _requestMode = await _handoff.WaitForRequestAsync(atMessageStart: true).ConfigureAwait(false);
+                        _waitingForApp = false;
                         // A Discard answer is not a receive call: the next message must wait for a real one again.
                         _hasRequest = _requestMode != ReceiveMode.Discard;
                     }
@@ -254,7 +260,9 @@ public sealed partial class WebSocketConnection
     private async ValueTask DeliverAsync(WebSocketMessage message)
     {
         _handoff.Deliver(message);
+        _waitingForApp = true;
         _requestMode = await _handoff.WaitForRequestAsync(atMessageStart: false).ConfigureAwait(false);
+        _waitingForApp = false;
         _hasRequest = _requestMode != ReceiveMode.Discard;
     }
 
@@ -304,7 +312,8 @@ public sealed partial class WebSocketConnection
                     await SendControlFrameAsync(Opcode.Pong, body.AsMemory(0, length)).ConfigureAwait(false);
                     break;
                 case Opcode.Pong:
-                    // §5.5.3: an unsolicited Pong is allowed and needs no answer.
+                    // §5.5.3: an unsolicited Pong is allowed and needs no answer; ours carry a timestamp.
+                    OnPong(body.AsSpan(0, length));
                     break;
                 case Opcode.Close:
                     await OnCloseFrameAsync(body.AsSpan(0, length).ToArray()).ConfigureAwait(false);

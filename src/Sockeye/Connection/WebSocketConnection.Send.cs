@@ -18,6 +18,8 @@ public sealed partial class WebSocketConnection
     private int _maskKeyIndex = 256;
     private bool _closeSent;
     private bool _outputClosed;
+    private bool _sendTimedOut;
+    private long _lastSent;
 
     /// <summary>Sends a text message.</summary>
     public ValueTask SendTextAsync(string text, CancellationToken cancellationToken = default)
@@ -211,14 +213,53 @@ public sealed partial class WebSocketConnection
         await FlushOutputAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    private async ValueTask FlushOutputAsync(CancellationToken cancellationToken)
+    private ValueTask FlushOutputAsync(CancellationToken cancellationToken)
     {
-        System.IO.Pipelines.FlushResult result = await _output.FlushAsync(cancellationToken).ConfigureAwait(false);
+        _lastSent = Environment.TickCount64;
+        ValueTask<System.IO.Pipelines.FlushResult> flush = _output.FlushAsync(cancellationToken);
+        if (flush.IsCompletedSuccessfully)
+        {
+            return CheckFlush(flush.Result);
+        }
+
+        return AwaitSlowFlushAsync(flush);
+    }
+
+    private ValueTask CheckFlush(System.IO.Pipelines.FlushResult result)
+    {
         if (result.IsCompleted || result.IsCanceled)
         {
             _outputClosed = true;
-            throw new WebSocketClosedException("The connection's transport is closed; the message may not have been sent.");
+            throw new WebSocketClosedException(_sendTimedOut
+                ? "The peer did not read for longer than the send timeout; the connection was closed (1008) and this message was not sent."
+                : "The connection's transport is closed; the message may not have been sent.");
         }
+
+        return ValueTask.CompletedTask;
+    }
+
+    // The send buffer is full (the peer reads slower than we write): wait, but not forever.
+    private async ValueTask AwaitSlowFlushAsync(ValueTask<System.IO.Pipelines.FlushResult> flush)
+    {
+        using var timer = new Timer(static s => ((WebSocketConnection)s!).OnSendTimeout(), this, _options.SendTimeout, Timeout.InfiniteTimeSpan);
+        System.IO.Pipelines.FlushResult result = await flush.ConfigureAwait(false);
+        await CheckFlush(result).ConfigureAwait(false);
+    }
+
+    private void OnSendTimeout()
+    {
+        _sendTimedOut = true;
+        Log.SlowConsumer(_logger, Id, _options.SendTimeout);
+        if (CloseStatus is null)
+        {
+            CloseStatus = CloseCode.PolicyViolation;
+            CloseReason = "peer too slow to read";
+        }
+
+        // The close frame could not get through a full buffer: cut the connection and fail the waiting send.
+        _output.CancelPendingFlush();
+        _failed = true;
+        _transport.Abort();
     }
 
     private void WriteHeader(Opcode opcode, bool fin, long length, bool masked, uint key)

@@ -44,7 +44,7 @@ public sealed partial class WebSocketConnection : IAsyncDisposable
         _role = role;
         _options = options;
         _logger = logger ?? NullLogger.Instance;
-        _rules = new ReceiveRules(role, options.MaxMessageSize, options.EffectiveMaxFrameSize);
+        _rules = new ReceiveRules(role, options.MaxMessageSize, options.EffectiveMaxFrameSize, minFragmentCharge: options.MinFragmentCharge);
         Request = request;
         Subprotocol = subprotocol;
         Id = Interlocked.Increment(ref s_nextId);
@@ -87,7 +87,12 @@ public sealed partial class WebSocketConnection : IAsyncDisposable
     /// <summary>Per-connection options (a copy).</summary>
     public WebSocketOptions Options => _options;
 
-    internal void Start() => _readLoop = ReadLoopAsync();
+    internal void Start()
+    {
+        _lastReceived = Environment.TickCount64;
+        StartKeepalive();
+        _readLoop = ReadLoopAsync();
+    }
 
     /// <summary>
     /// Receives the next whole message. The returned payload is valid until the next receive call. Returns a message

@@ -20,14 +20,17 @@ public struct ReceiveRules
     private readonly byte _allowedRsv;
     private readonly long _maxMessageSize;
     private readonly long _maxFrameSize;
+    private readonly int _minFragmentCharge;
 
     /// <summary>Creates the rules for a connection.</summary>
     /// <param name="role">This endpoint's role.</param>
     /// <param name="maxMessageSize">Largest message accepted (1009 beyond).</param>
     /// <param name="maxFrameSize">Largest single frame accepted (1009 beyond).</param>
     /// <param name="allowedRsv">RSV bits an extension negotiated (RSV1 = 0b100); others fail the connection.</param>
-    public ReceiveRules(Role role, long maxMessageSize, long maxFrameSize, byte allowedRsv = 0)
+    /// <param name="minFragmentCharge">What a non-final fragment smaller than this counts against the message limit.</param>
+    public ReceiveRules(Role role, long maxMessageSize, long maxFrameSize, byte allowedRsv = 0, int minFragmentCharge = 64)
     {
+        _minFragmentCharge = minFragmentCharge;
         _role = role;
         _maxMessageSize = maxMessageSize;
         _maxFrameSize = maxFrameSize;
@@ -43,6 +46,9 @@ public struct ReceiveRules
 
     /// <summary>Payload bytes of the open message accepted so far.</summary>
     public long MessageLength { get; private set; }
+
+    /// <summary>What the open message has cost against the size limit: its bytes plus the tiny-fragment surcharge.</summary>
+    public long MessageCharge { get; private set; }
 
     /// <summary>
     /// Checks a header against the state and, when it is a data frame, advances the state as if its payload were
@@ -121,13 +127,20 @@ public struct ReceiveRules
             return ProtocolError.TooBig("frame exceeds the maximum frame size");
         }
 
-        long total = (header.Opcode == Opcode.Continuation ? MessageLength : 0) + header.PayloadLength;
-        if (!unlimitedMessage && total > _maxMessageSize)
+        bool continuing = header.Opcode == Opcode.Continuation;
+        long total = (continuing ? MessageLength : 0) + header.PayloadLength;
+        // Fragment floods: a non-final fragment costs at least _minFragmentCharge, so a flood of tiny or empty
+        // fragments hits the limit after maxMessageSize / _minFragmentCharge frames.
+        long charge = (continuing ? MessageCharge : 0) + (header.Fin ? header.PayloadLength : Math.Max(header.PayloadLength, _minFragmentCharge));
+        if (!unlimitedMessage && (total > _maxMessageSize || charge > _maxMessageSize))
         {
-            return ProtocolError.TooBig("message exceeds the maximum message size");
+            return ProtocolError.TooBig(total > _maxMessageSize
+                ? "message exceeds the maximum message size"
+                : "too many small fragments for the maximum message size");
         }
 
         MessageLength = total;
+        MessageCharge = charge;
         MessageOpcode = header.Fin ? Opcode.Continuation : header.Opcode == Opcode.Continuation ? MessageOpcode : header.Opcode;
         return default;
     }

@@ -1,6 +1,8 @@
 using System.Buffers;
 using System.IO.Pipelines;
+using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Authentication;
 using System.Text;
 using Microsoft.Extensions.Logging;
 using Sockeye.Protocol;
@@ -18,8 +20,13 @@ public sealed partial class WebSocketServer
     /// </summary>
     private async Task ServeConnectionAsync(Socket socket)
     {
-        var transport = new SocketTransport(socket);
-        string remote = FormatEndPoint(transport.RemoteEndPoint);
+        string remote = FormatEndPoint(socket.RemoteEndPoint);
+        IWebSocketTransport? transport = await CreateTransportAsync(socket, remote).ConfigureAwait(false);
+        if (transport is null)
+        {
+            return;
+        }
+
         try
         {
             while (true)
@@ -64,8 +71,38 @@ public sealed partial class WebSocketServer
         await transport.CloseAsync(TimeSpan.FromSeconds(1)).ConfigureAwait(false);
     }
 
+    /// <summary>Plain TCP, or TLS when a certificate is configured (the TLS handshake counts against the handshake timeout).</summary>
+    private async Task<IWebSocketTransport?> CreateTransportAsync(Socket socket, string remote)
+    {
+        if (Options.Certificate is null)
+        {
+            return new SocketTransport(socket, maxBufferedOutput: Options.WebSocket.MaxSendBuffer);
+        }
+
+        var ssl = new SslStream(new NetworkStream(socket, ownsSocket: false), leaveInnerStreamOpen: false);
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+            timeout.CancelAfter(Options.HandshakeTimeout);
+            await ssl.AuthenticateAsServerAsync(new SslServerAuthenticationOptions
+            {
+                ServerCertificate = Options.Certificate,
+                ApplicationProtocols = [SslApplicationProtocol.Http11],
+                ClientCertificateRequired = false,
+            }, timeout.Token).ConfigureAwait(false);
+            return new StreamTransport(socket, ssl);
+        }
+        catch (Exception ex) when (ex is IOException or AuthenticationException or OperationCanceledException or SocketException)
+        {
+            _logger.LogInformation("{Remote} TLS handshake failed: {Error}", remote, ex.Message);
+            await ssl.DisposeAsync().ConfigureAwait(false);
+            socket.Dispose();
+            return null;
+        }
+    }
+
     /// <summary>Reads one request head within the handshake timeout; null when the client left, timed out or was refused.</summary>
-    private async Task<HttpHead?> ReadRequestHeadAsync(SocketTransport transport, string remote)
+    private async Task<HttpHead?> ReadRequestHeadAsync(IWebSocketTransport transport, string remote)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
         timeout.CancelAfter(Options.HandshakeTimeout);
@@ -112,19 +149,34 @@ public sealed partial class WebSocketServer
         }
     }
 
-    private async Task RefuseAsync(SocketTransport transport, int status, string reason, string remote, string? target)
+    private async Task RefuseAsync(IWebSocketTransport transport, int status, string reason, string remote, string? target)
     {
         _logger.LogInformation("{Remote} refused {Target} with {Status}: {Reason}", remote, target ?? "request", status, reason);
         await transport.Output.WriteAsync(UpgradeRequest.BuildErrorResponse(status, reason)).ConfigureAwait(false);
     }
 
-    private async Task RunWebSocketAsync(SocketTransport transport, HttpHead head, string remote)
+    private async Task RunWebSocketAsync(IWebSocketTransport transport, HttpHead head, string remote)
     {
         var request = new WebSocketRequest(head, transport.RemoteEndPoint, transport.LocalEndPoint);
         WebSocketEndpoint? endpoint = Route(request.Path);
         if (endpoint is null)
         {
             await RefuseAsync(transport, 404, "no WebSocket endpoint at this path", remote, head.Target).ConfigureAwait(false);
+            await transport.CloseAsync(TimeSpan.FromSeconds(1)).ConfigureAwait(false);
+            return;
+        }
+
+        // §10.2: refuse browser pages from other origins unless allowed.
+        if (!OriginPolicy.IsAllowed(head.Get("Origin"), head.Get("Host"), Options.AllowedOrigins, Options.Certificate is not null))
+        {
+            await RefuseAsync(transport, 403, $"origin {head.Get("Origin")} not allowed", remote, head.Target).ConfigureAwait(false);
+            await transport.CloseAsync(TimeSpan.FromSeconds(1)).ConfigureAwait(false);
+            return;
+        }
+
+        if (_connections.Count >= Options.MaxConnections)
+        {
+            await RefuseAsync(transport, 503, "server at its connection limit", remote, head.Target).ConfigureAwait(false);
             await transport.CloseAsync(TimeSpan.FromSeconds(1)).ConfigureAwait(false);
             return;
         }
@@ -192,7 +244,7 @@ public sealed partial class WebSocketServer
     }
 
     /// <summary>Answers a plain HTTP request from <see cref="WebSocketServerOptions.StaticFiles"/>. Returns whether to keep the connection.</summary>
-    private async Task<bool> ServeStaticAsync(SocketTransport transport, HttpHead head, string remote)
+    private async Task<bool> ServeStaticAsync(IWebSocketTransport transport, HttpHead head, string remote)
     {
         bool isHead = head.Method == "HEAD";
         if (head.Method != "GET" && !isHead)
@@ -241,7 +293,7 @@ public sealed partial class WebSocketServer
         return keepAlive;
     }
 
-    private static async Task WriteResponseHeadAsync(SocketTransport transport, int status, string contentType, long length, bool keepAlive)
+    private static async Task WriteResponseHeadAsync(IWebSocketTransport transport, int status, string contentType, long length, bool keepAlive)
     {
         string head = $"HTTP/1.1 {status} {UpgradeRequest.ReasonPhrase(status)}\r\nContent-Type: {contentType}\r\n" +
             $"Content-Length: {length}\r\nCache-Control: no-cache\r\nX-Content-Type-Options: nosniff\r\n" +

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Sockeye.Protocol;
 
 namespace Sockeye.Server;
 
@@ -142,9 +143,17 @@ public sealed partial class WebSocketServer : IAsyncDisposable
             await _acceptLoop.ConfigureAwait(false);
         }
 
-        var closing = _connections.Values.Select(c => CloseQuietlyAsync(c, 1001, "server shutting down"));
-        await Task.WhenAll(closing).ConfigureAwait(false);
-        await Task.WhenAll(_sessions.Keys).WaitAsync(Options.WebSocket.CloseTimeout * 2).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        // Graceful: each connection gets 1001 after the messages already queued for it, then has until the
+        // deadline to answer; whatever is still open then is cut.
+        var closing = _connections.Values.Select(c => CloseQuietlyAsync(c, CloseCode.GoingAway, "server shutting down")).ToList();
+        _logger.LogInformation("closing {Count} connections (deadline {Timeout})", closing.Count, Options.ShutdownTimeout);
+        await Task.WhenAll(closing).WaitAsync(Options.ShutdownTimeout).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        foreach (WebSocketConnection straggler in _connections.Values)
+        {
+            straggler.Abort("shutdown deadline passed");
+        }
+
+        await Task.WhenAll(_sessions.Keys).WaitAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         _logger.LogInformation("stopped");
     }
 

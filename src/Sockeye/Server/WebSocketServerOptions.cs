@@ -32,6 +32,23 @@ public sealed class WebSocketServerOptions
     /// <summary>Where the server logs; null for no logging.</summary>
     public ILoggerFactory? LoggerFactory { get; set; }
 
+    /// <summary>
+    /// Origins (e.g. <c>https://app.example.com</c>) whose browser pages may connect, besides the server's own. A
+    /// request with an <c>Origin</c> header is accepted only if the origin matches the <c>Host</c> it was sent to or
+    /// is listed here; "*" allows every origin. Requests without <c>Origin</c> (non-browser clients) are accepted.
+    /// Refused requests get 403.
+    /// </summary>
+    public IList<string> AllowedOrigins { get; } = [];
+
+    /// <summary>Most WebSocket connections open at once (503 beyond; default 100,000).</summary>
+    public int MaxConnections { get; set; } = 100_000;
+
+    /// <summary>On stop, how long to wait for connections to finish their closing handshakes (default 5 s).</summary>
+    public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>When set, every connection is TLS (https:// and wss:// on the same port) with this certificate.</summary>
+    public System.Security.Cryptography.X509Certificates.X509Certificate2? Certificate { get; set; }
+
     /// <summary>Listen backlog.</summary>
     public int Backlog { get; set; } = 1024;
 }
