@@ -17,17 +17,20 @@ internal static class ConnectCommand
 
     public static Command Create()
     {
-        var url = new Argument<string>("URL") { Description = "ws:// URL to connect to." };
+        var url = new Argument<string>("URL") { Description = "ws:// or wss:// URL to connect to." };
         var echo = new Option<bool>("--echo") { Description = "Send every received message straight back (text as text, binary as binary) until the server closes; ignore stdin." };
         var subprotocols = new Option<string[]>("--subprotocol") { Description = "Offer a subprotocol (repeatable, in order of preference).", AllowMultipleArgumentsPerToken = false };
         var headers = new Option<string[]>("--header", "-H") { Description = "Extra request header 'Name: value' (repeatable), e.g. Origin or Authorization." };
         var maxMessage = new Option<long>("--max-message") { Description = "Largest message accepted, in bytes; larger ones are closed with 1009.", DefaultValueFactory = _ => 16 * 1024 * 1024 };
         maxMessage.HelpName = "BYTES";
         var logLevel = new Option<LogLevel>("--log-level") { Description = "Log verbosity on stderr.", DefaultValueFactory = _ => LogLevel.Warning };
+        var insecure = new Option<bool>("--insecure", "-k") { Description = "wss://: accept any server certificate (testing only; validation is on by default)." };
+        var pingInterval = new Option<double>("--ping-interval") { Description = "Seconds between keepalive pings (0 = off).", DefaultValueFactory = _ => 20 };
+        var pingTimeout = new Option<double>("--ping-timeout") { Description = "Seconds to wait for a pong before closing with 1011.", DefaultValueFactory = _ => 20 };
 
         var command = new Command("connect", "Connect to a WebSocket server. Each stdin line is sent as a text message; each received text message is printed as one line; a binary message is printed as one line 'bin:' + base64 of its payload. At stdin EOF, sends close 1000, prints what still arrives, waits for the close reply and exits 0. Errors go to stderr with a non-zero exit.")
         {
-            url, echo, subprotocols, headers, maxMessage, logLevel,
+            url, echo, subprotocols, headers, maxMessage, logLevel, insecure, pingInterval, pingTimeout,
         };
 
         command.SetAction(async (parse, cancellationToken) =>
@@ -36,7 +39,13 @@ internal static class ConnectCommand
             var options = new WebSocketClientOptions
             {
                 LoggerFactory = logging,
-                WebSocket = new WebSocketOptions { MaxMessageSize = parse.GetValue(maxMessage) },
+                AllowInvalidCertificates = parse.GetValue(insecure),
+                WebSocket = new WebSocketOptions
+                {
+                    MaxMessageSize = parse.GetValue(maxMessage),
+                    PingInterval = TimeSpan.FromSeconds(parse.GetValue(pingInterval)),
+                    PingTimeout = TimeSpan.FromSeconds(parse.GetValue(pingTimeout)),
+                },
             };
             foreach (string p in parse.GetValue(subprotocols) ?? [])
             {
@@ -66,7 +75,7 @@ internal static class ConnectCommand
             {
                 connection = await WebSocketClient.ConnectAsync(target, options, cancellationToken).ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is SocketException or WebSocketHandshakeException or ArgumentException or NotSupportedException or OperationCanceledException)
+            catch (Exception ex) when (ex is SocketException or IOException or System.Security.Authentication.AuthenticationException or ArgumentException or NotSupportedException or OperationCanceledException)
             {
                 await Console.Error.WriteLineAsync($"sockeye: cannot connect to {target}: {ex.Message}").ConfigureAwait(false);
                 return 1;

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.IO.Pipelines;
+using System.Net.Security;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -12,7 +13,7 @@ namespace Sockeye.Client;
 public static class WebSocketClient
 {
     /// <summary>
-    /// Connects to a <c>ws://</c> URL, performs the opening handshake and validates the answer (status 101, accept
+    /// Connects to a <c>ws://</c> or <c>wss://</c> URL, performs the opening handshake and validates the answer (status 101, accept
     /// value, subprotocol, extensions). Throws <see cref="WebSocketHandshakeException"/> when the server refuses or
     /// answers incorrectly, <see cref="SocketException"/> when it cannot be reached.
     /// </summary>
@@ -23,11 +24,6 @@ public static class WebSocketClient
         if (uri.Scheme is not ("ws" or "wss" or "http" or "https"))
         {
             throw new ArgumentException($"Unsupported scheme '{uri.Scheme}': use ws://.", nameof(uri));
-        }
-
-        if (uri.Scheme is "wss" or "https")
-        {
-            throw new NotSupportedException("wss:// is not supported yet; use ws://.");
         }
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -43,7 +39,36 @@ public static class WebSocketClient
             throw;
         }
 
-        var transport = new SocketTransport(socket);
+        IWebSocketTransport transport;
+        if (uri.Scheme is "wss" or "https")
+        {
+            var ssl = new SslStream(new NetworkStream(socket, ownsSocket: false), leaveInnerStreamOpen: false);
+            try
+            {
+                await ssl.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
+                {
+                    TargetHost = uri.IdnHost,
+                    ApplicationProtocols = [SslApplicationProtocol.Http11],
+    #pragma warning disable CA5359 // accept-any is only used behind the explicit AllowInvalidCertificates switch
+                RemoteCertificateValidationCallback = options.RemoteCertificateValidation
+                        ?? (options.AllowInvalidCertificates ? AcceptAnyCertificate : null),
+#pragma warning restore CA5359
+                }, timeout.Token).ConfigureAwait(false);
+            }
+            catch
+            {
+                await ssl.DisposeAsync().ConfigureAwait(false);
+                socket.Dispose();
+                throw;
+            }
+
+            transport = new StreamTransport(socket, ssl);
+        }
+        else
+        {
+            transport = new SocketTransport(socket, maxBufferedOutput: options.WebSocket.MaxSendBuffer);
+        }
+
         try
         {
             return await HandshakeAsync(transport, uri, options, timeout.Token).ConfigureAwait(false);
@@ -55,7 +80,7 @@ public static class WebSocketClient
         }
     }
 
-    private static async Task<WebSocketConnection> HandshakeAsync(SocketTransport transport, Uri uri, WebSocketClientOptions options, CancellationToken cancellationToken)
+    private static async Task<WebSocketConnection> HandshakeAsync(IWebSocketTransport transport, Uri uri, WebSocketClientOptions options, CancellationToken cancellationToken)
     {
         string key = HandshakeKey.NewKey();
         var subprotocols = options.Subprotocols.ToList();
@@ -103,6 +128,12 @@ public static class WebSocketClient
             return connection;
         }
     }
+
+    // Only reachable through the explicit, documented AllowInvalidCertificates switch (sockeye connect --insecure).
+#pragma warning disable CA5359
+    private static bool AcceptAnyCertificate(object sender, System.Security.Cryptography.X509Certificates.X509Certificate? certificate,
+        System.Security.Cryptography.X509Certificates.X509Chain? chain, SslPolicyErrors errors) => true;
+#pragma warning restore CA5359
 
     private static HttpHead RequestHead(Uri uri, byte[] requestBytes)
     {

@@ -20,6 +20,15 @@ public sealed class WebSocketClientOptions
     /// <summary>Largest response head accepted.</summary>
     public int MaxResponseHeaderBytes { get; set; } = 16 * 1024;
 
+    /// <summary>
+    /// Accept any server certificate for wss:// (for testing against self-signed certificates only). Off by
+    /// default: certificates are validated against the system's trust store and the host name.
+    /// </summary>
+    public bool AllowInvalidCertificates { get; set; }
+
+    /// <summary>Custom certificate validation for wss://, overriding the default (e.g. to pin a certificate).</summary>
+    public System.Net.Security.RemoteCertificateValidationCallback? RemoteCertificateValidation { get; set; }
+
     /// <summary>Where the connection logs; null for no logging.</summary>
     public ILoggerFactory? LoggerFactory { get; set; }
 }

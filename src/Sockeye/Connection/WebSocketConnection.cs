@@ -87,6 +87,21 @@ public sealed partial class WebSocketConnection : IAsyncDisposable
     /// <summary>Per-connection options (a copy).</summary>
     public WebSocketOptions Options => _options;
 
+    /// <summary>
+    /// Runs a WebSocket connection over a transport whose opening handshake was already done elsewhere (custom
+    /// hosting, an in-memory transport in tests). The connection starts reading at once.
+    /// </summary>
+    public static WebSocketConnection Open(IWebSocketTransport transport, Role role, WebSocketOptions? options = null,
+        string? subprotocol = null, ILogger? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(transport);
+        var head = new HttpHead { Method = "GET", Target = "/", VersionMajor = 1, VersionMinor = 1 };
+        var request = new WebSocketRequest(head, transport.RemoteEndPoint, transport.LocalEndPoint);
+        var connection = new WebSocketConnection(transport, role, (options ?? new WebSocketOptions()).Clone(), request, subprotocol, logger);
+        connection.Start();
+        return connection;
+    }
+
     internal void Start()
     {
         _lastReceived = Environment.TickCount64;
