@@ -14,6 +14,8 @@ internal sealed class LoadConnection
     private const int ReceiveBufferSize = 64 * 1024;
     private const int DiscardThreshold = 4096;
 
+    private static readonly bool DiscardSupported = OperatingSystem.IsLinux();
+
     private readonly Socket _socket;
     private readonly FrameTemplate _frames;
     private readonly RunPhase _phase;
@@ -112,10 +114,10 @@ internal sealed class LoadConnection
             var slot = 0;
             while (true)
             {
-                if (_leftover == 0 && _reader.PayloadRemaining > DiscardThreshold)
+                if (DiscardSupported && _leftover == 0 && _reader.PayloadRemaining > DiscardThreshold)
                 {
                     // Inside a large payload: let the kernel drop the bytes instead of copying them
-                    // out (MSG_TRUNC on TCP), so big-message runs do not make this client the bottleneck.
+                    // out (Linux MSG_TRUNC on TCP), so big messages do not make this client the bottleneck.
                     var length = (int)Math.Min(_reader.PayloadRemaining - 1, _receiveBuffer.Length);
                     var discarded = await _socket.ReceiveAsync(_receiveBuffer.AsMemory(0, length), SocketFlags.Truncated).ConfigureAwait(false);
                     if (discarded == 0)

@@ -54,6 +54,8 @@ public sealed partial class WebSocketConnection
                 ReadOnlySequence<byte> buffer = result.Buffer;
                 SequencePosition consumed = buffer.Start;
                 _lastReceived = Environment.TickCount64;
+                // Cork while this batch is processed: everything sent meanwhile (echoes, pongs) leaves in one write.
+                _corked = true;
                 try
                 {
                     consumed = await ProcessAsync(buffer).ConfigureAwait(false);
@@ -61,6 +63,7 @@ public sealed partial class WebSocketConnection
                 finally
                 {
                     _input.AdvanceTo(consumed, buffer.End);
+                    await UncorkAsync().ConfigureAwait(false);
                 }
 
                 if (result.IsCompleted || result.IsCanceled)
@@ -113,9 +116,7 @@ public sealed partial class WebSocketConnection
                 {
                     if (!_hasRequest)
                     {
-                        _waitingForApp = true;
-                        _requestMode = await _handoff.WaitForRequestAsync(atMessageStart: true).ConfigureAwait(false);
-                        _waitingForApp = false;
+                        _requestMode = await WaitForApplicationAsync(atMessageStart: true).ConfigureAwait(false);
                         // A Discard answer is not a receive call: the next message must wait for a real one again.
                         _hasRequest = _requestMode != ReceiveMode.Discard;
                     }
@@ -256,13 +257,32 @@ public sealed partial class WebSocketConnection
         return (true, buffer.Slice(chunk.End));
     }
 
+    /// <summary>
+    /// Waits for the application's next receive. When it is already there (the usual case: the application's code
+    /// ran inline during the delivery and asked again), the batch stays corked; otherwise the sends queued so far go
+    /// out first, because the application may now be sending from another thread.
+    /// </summary>
+    private async ValueTask<ReceiveMode> WaitForApplicationAsync(bool atMessageStart)
+    {
+        ValueTask<ReceiveMode> request = _handoff.WaitForRequestAsync(atMessageStart);
+        if (request.IsCompletedSuccessfully)
+        {
+            return request.Result;
+        }
+
+        await UncorkAsync().ConfigureAwait(false);
+        _waitingForApp = true;
+        ReceiveMode mode = await request.ConfigureAwait(false);
+        _waitingForApp = false;
+        _corked = true;
+        return mode;
+    }
+
     /// <summary>Hands a message to the pending receive, then waits for the next receive, which releases its bytes.</summary>
     private async ValueTask DeliverAsync(WebSocketMessage message)
     {
         _handoff.Deliver(message);
-        _waitingForApp = true;
-        _requestMode = await _handoff.WaitForRequestAsync(atMessageStart: false).ConfigureAwait(false);
-        _waitingForApp = false;
+        _requestMode = await WaitForApplicationAsync(atMessageStart: false).ConfigureAwait(false);
         _hasRequest = _requestMode != ReceiveMode.Discard;
     }
 

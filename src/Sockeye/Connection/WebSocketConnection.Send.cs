@@ -19,6 +19,11 @@ public sealed partial class WebSocketConnection
     private bool _closeSent;
     private bool _outputClosed;
     private bool _sendTimedOut;
+
+    // Corking (uWebSockets' term): while the read loop processes a batch, frames are written without flushing and
+    // one flush at the end sends them in a single socket write. _flushPending is guarded by _frameLock.
+    private volatile bool _corked;
+    private bool _flushPending;
     private long _lastSent;
 
     /// <summary>Sends a text message.</summary>
@@ -210,7 +215,37 @@ public sealed partial class WebSocketConnection
             }
         }
 
+        if (_corked && _output.UnflushedBytes < FlushChunk)
+        {
+            _flushPending = true;
+            return;
+        }
+
+        _flushPending = false;
         await FlushOutputAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Ends a cork: flushes what was written while corked.</summary>
+    private async ValueTask UncorkAsync()
+    {
+        // Under the lock: a writer that saw the cork has set _flushPending before releasing it.
+        await _frameLock.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            _corked = false;
+            if (_flushPending && !_outputClosed)
+            {
+                _flushPending = false;
+                await FlushOutputAsync(default).ConfigureAwait(false);
+            }
+        }
+        catch (WebSocketClosedException)
+        {
+        }
+        finally
+        {
+            _frameLock.Release();
+        }
     }
 
     private ValueTask FlushOutputAsync(CancellationToken cancellationToken)

@@ -17,6 +17,7 @@ namespace Sockeye.Transport;
 public sealed class SocketTransport : IWebSocketTransport, IAsyncDisposable
 {
     private const int MinReceiveSize = 4096;
+    private const int MaxReceiveSize = 64 * 1024;
     private readonly Socket _socket;
     private readonly Pipe _input;
     private readonly Pipe _output;
@@ -67,18 +68,30 @@ public sealed class SocketTransport : IWebSocketTransport, IAsyncDisposable
         await Task.Yield(); // let the constructor return before the first receive
         PipeWriter writer = _input.Writer;
         Exception? error = null;
+        int receiveSize = MinReceiveSize;
+        bool moreLikely = false;
         try
         {
             while (true)
             {
-                // Zero-byte receive: park without a buffer until data arrives.
-                await _socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None).ConfigureAwait(false);
-                Memory<byte> memory = writer.GetMemory(MinReceiveSize);
+                // Zero-byte receive: park without a buffer until data arrives. Skipped right after a receive that
+                // filled its buffer, when more data is almost certainly waiting.
+                if (!moreLikely)
+                {
+                    await _socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None).ConfigureAwait(false);
+                }
+
+                Memory<byte> memory = writer.GetMemory(receiveSize);
                 int received = await _socket.ReceiveAsync(memory, SocketFlags.None).ConfigureAwait(false);
                 if (received == 0)
                 {
                     break;
                 }
+
+                // Adapt the receive size: grow while receives fill the buffer (bulk transfer, fewer syscalls),
+                // shrink back for small messages so active connections stay small.
+                moreLikely = received == memory.Length;
+                receiveSize = moreLikely ? Math.Min(receiveSize * 2, MaxReceiveSize) : received < receiveSize / 4 ? MinReceiveSize : receiveSize;
 
                 writer.Advance(received);
                 FlushResult flush = await writer.FlushAsync().ConfigureAwait(false);

@@ -1,0 +1,270 @@
+#!/usr/bin/env bash
+# Sockeye performance harness: echo servers pinned to CPU 0, the load generator (`sockeye bench`)
+# pinned to CPU 1, scenarios run alternately across servers and repeated; medians and ratios are
+# printed and written to artifacts/bench/results.json. See bench/README.md for the method.
+#
+#   bench/run.sh                       # full run, 3 repetitions (several minutes)
+#   bench/run.sh --smoke               # every scenario once, ~1 s each, few connections (CI)
+#   bench/run.sh --repeat 5 --duration 10 --scenarios a,b --servers sockeye,kestrel
+#   bench/run.sh --no-build            # use what is already built
+#
+# Scenarios: a) 50 conns x 64 B, window 16 (msgs/s)    b) 4 conns x 64 KiB, window 4 (MB/s)
+#            c) 1 conn x 16 B, window 1 (p50 latency)   d) 10,000 idle conns (server KiB per conn)
+#            e) 100,000 idle conns from several loopback source addresses (errors, KiB per conn)
+# Servers:   sockeye (`sockeye serve`), kestrel (bench/KestrelEcho), raw (bench/RawEcho), node (bench/node-echo.js)
+#
+# Environment: SOCKEYE_DLL  sockeye.dll to serve and to load with (default: the Release build;
+#                           when set and present, the CLI is not rebuilt)
+#              BENCH_CLIENT_DLL  dll whose `bench` command generates the load (default: SOCKEYE_DLL)
+#              BENCH_PORT_BASE   first of four ports (default 18741)
+#
+# Exit status: non-zero when a build fails or a server or the load generator crashed; with
+# --smoke also when any run reported errors. Timings are never asserted.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+BENCH="$ROOT/bench"
+OUT="$ROOT/artifacts/bench"
+cd "$ROOT"
+
+SMOKE=0 BUILD=1 REPEAT=3 DURATION=5 WARMUP=2
+SCENARIOS=a,b,c,d,e
+SERVERS=sockeye,kestrel,raw,node
+while (($#)); do
+  case "$1" in
+    --smoke) SMOKE=1 ;;
+    --no-build) BUILD=0 ;;
+    --repeat) REPEAT="$2"; shift ;;
+    --duration) DURATION="$2"; shift ;;
+    --warmup) WARMUP="$2"; shift ;;
+    --scenarios) SCENARIOS="$2"; shift ;;
+    --servers) SERVERS="$2"; shift ;;
+    -h | --help) sed -n '2,25p' "$0"; exit 0 ;;
+    *) echo "run.sh: unknown argument $1 (try --help)" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+# Scenario sizes; smoke keeps the shapes but shrinks counts and times so the whole run is < 1 min.
+A_CONNS=50 A_WINDOW=16 B_CONNS=4 B_WINDOW=4 D_IDLE=10000 D_HOLD=3 E_IDLE=100000 E_HOLD=3
+if ((SMOKE)); then
+  REPEAT=1 DURATION=1 WARMUP=0.3
+  A_CONNS=4 A_WINDOW=4 B_CONNS=2 B_WINDOW=2 D_IDLE=200 D_HOLD=0.5 E_IDLE=1000 E_HOLD=0.5
+fi
+
+SOCKEYE_DLL_GIVEN="${SOCKEYE_DLL:-}"
+SOCKEYE_DLL="${SOCKEYE_DLL:-$ROOT/src/Sockeye.Cli/bin/Release/net10.0/sockeye.dll}"
+BENCH_CLIENT_DLL="${BENCH_CLIENT_DLL:-$SOCKEYE_DLL}"
+KESTREL_DLL="$BENCH/KestrelEcho/bin/Release/net10.0/KestrelEcho.dll"
+RAW_DLL="$BENCH/RawEcho/bin/Release/net10.0/RawEcho.dll"
+PORT_BASE="${BENCH_PORT_BASE:-18741}"
+declare -A PORT=([sockeye]=$PORT_BASE [kestrel]=$((PORT_BASE + 1)) [raw]=$((PORT_BASE + 2)) [node]=$((PORT_BASE + 3)))
+declare -A PID=()
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+
+mkdir -p "$OUT/logs"
+RUNS="$OUT/runs.jsonl"
+: >"$RUNS"
+CRASHES=0
+
+log() { printf '[bench] %s\n' "$*" >&2; }
+has() { [[ ",$2," == *",$1,"* ]]; }
+
+# Pinning: servers on CPU 0, load generator on CPU 1, so neither steals the other's core.
+if command -v taskset >/dev/null && (($(nproc) >= 2)); then
+  PIN_SERVER=(taskset -c 0) PIN_CLIENT=(taskset -c 1) PINNED=true
+else
+  log "taskset or a second CPU missing: running unpinned (numbers are less comparable)"
+  PIN_SERVER=() PIN_CLIENT=() PINNED=false
+fi
+
+# Idle scenarios need one descriptor per connection in both server and client.
+ulimit -n 1048576 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+FD_LIMIT="$(ulimit -n)"
+
+# ---------------------------------------------------------------------------------------------
+# build
+
+if ((BUILD)); then
+  if has sockeye "$SERVERS" || [[ "$BENCH_CLIENT_DLL" == "$SOCKEYE_DLL" ]]; then
+    if [[ -n "$SOCKEYE_DLL_GIVEN" && -f "$SOCKEYE_DLL" ]]; then
+      log "using $SOCKEYE_DLL as is"
+    else
+      log "building src/Sockeye.Cli (Release)"
+      dotnet build src/Sockeye.Cli/Sockeye.Cli.csproj -c Release -nologo -v quiet >"$OUT/logs/build-sockeye.log" 2>&1 ||
+        { cat "$OUT/logs/build-sockeye.log"; exit 1; }
+    fi
+  fi
+  log "building bench/KestrelEcho and bench/RawEcho (Release)"
+  dotnet build "$BENCH/Bench.slnx" -c Release -nologo -v quiet >"$OUT/logs/build-bench.log" 2>&1 ||
+    { cat "$OUT/logs/build-bench.log"; exit 1; }
+  if has node "$SERVERS" && [[ ! -d "$BENCH/node_modules/ws" ]]; then
+    log "npm ci in bench/"
+    (cd "$BENCH" && npm ci --no-audit --no-fund --loglevel=error) >"$OUT/logs/npm.log" 2>&1 || { cat "$OUT/logs/npm.log"; exit 1; }
+  fi
+fi
+[[ -f "$BENCH_CLIENT_DLL" ]] || { log "load generator $BENCH_CLIENT_DLL not found"; exit 1; }
+
+# ---------------------------------------------------------------------------------------------
+# servers
+
+server_cmd() {
+  case "$1" in
+    sockeye) echo dotnet "$SOCKEYE_DLL" serve --port "${PORT[sockeye]}" --max-message 16777216 --log-level Warning ;;
+    kestrel) echo dotnet "$KESTREL_DLL" --port "${PORT[kestrel]}" ;;
+    raw) echo dotnet "$RAW_DLL" --port "${PORT[raw]}" ;;
+    node) echo node "$BENCH/node-echo.js" --port "${PORT[node]}" ;;
+  esac
+}
+
+start_server() {
+  local name="$1" port="${PORT[$1]}" i
+  # shellcheck disable=SC2046 # server_cmd prints a word list without spaces inside words
+  "${PIN_SERVER[@]}" $(server_cmd "$name") >>"$OUT/logs/$name.log" 2>&1 &
+  PID[$name]=$!
+  for ((i = 0; i < 300; i++)); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then return 0; fi
+    kill -0 "${PID[$name]}" 2>/dev/null || break
+    sleep 0.1
+  done
+  log "$name did not start listening on $port; its log:"
+  tail -n 30 "$OUT/logs/$name.log" >&2
+  CRASHES=$((CRASHES + 1))
+  unset 'PID[$name]'
+  return 1
+}
+
+stop_server() {
+  local name="$1" pid="${PID[$1]:-}"
+  [[ -n "$pid" ]] || return 0
+  kill "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  unset 'PID[$name]'
+}
+
+stop_all() {
+  local name
+  for name in "${!PID[@]}"; do stop_server "$name"; done
+}
+trap stop_all EXIT
+
+# ---------------------------------------------------------------------------------------------
+# one load-generator run, recorded as a line of runs.jsonl
+
+# run_one SCENARIO SERVER REP ARGS...
+run_one() {
+  local scenario="$1" server="$2" rep="$3" json rc alive=true
+  shift 3
+  if [[ -z "${PID[$server]:-}" ]] && ! start_server "$server"; then
+    printf '{"scenario":"%s","server":"%s","rep":%s,"exit":null,"server_alive":false,"result":null}\n' \
+      "$scenario" "$server" "$rep" >>"$RUNS"
+    return 0
+  fi
+  local extra=()
+  [[ "$server" == raw ]] && extra+=(--raw-baseline)
+  set +e
+  json="$("${PIN_CLIENT[@]}" dotnet "$BENCH_CLIENT_DLL" bench "ws://127.0.0.1:${PORT[$server]}/" "$@" "${extra[@]}" \
+    --server-pid "${PID[$server]}" --json 2>>"$OUT/logs/client.log")"
+  rc=$?
+  set -e
+  [[ "$json" == "{"*"}" ]] || json=null
+  if ! kill -0 "${PID[$server]}" 2>/dev/null; then
+    alive=false
+    CRASHES=$((CRASHES + 1))
+    log "$server crashed during scenario $scenario; its log:"
+    tail -n 30 "$OUT/logs/$server.log" >&2
+    unset 'PID[$server]'
+  fi
+  if ((rc > 1)) || [[ "$json" == null ]]; then
+    CRASHES=$((CRASHES + 1))
+    log "load generator failed (exit $rc) on $server, scenario $scenario; see $OUT/logs/client.log"
+  fi
+  printf '{"scenario":"%s","server":"%s","rep":%s,"exit":%s,"server_alive":%s,"result":%s}\n' \
+    "$scenario" "$server" "$rep" "$rc" "$alive" "$json" >>"$RUNS"
+  log "$(printf '%s %-8s rep %s: %s' "$scenario" "$server" "$rep" "$(summary_of "$json")")"
+}
+
+summary_of() {
+  node -e '
+    const r = JSON.parse(process.argv[1]);
+    if (!r) { console.log("no result"); process.exit(0); }
+    const f = (x) => (x === null || x === undefined) ? "n/a" : Math.round(x).toLocaleString("en-US");
+    console.log(r.mode === "idle"
+      ? `${f(r.connected)}/${f(r.connections)} connected, ${r.kb_per_conn} KiB/conn, errors ${r.errors}`
+      : `${f(r.msgs_per_s)} msg/s, ${r.mb_per_s} MB/s, p50 ${r.p50_us} us, p99 ${r.p99_us} us, errors ${r.errors}`);' "$1"
+}
+
+servers_for() {
+  local wanted="$1" s out=()
+  for s in ${wanted//,/ }; do has "$s" "$SERVERS" && out+=("$s"); done
+  echo "${out[@]}"
+}
+
+load_args() {
+  case "$1" in
+    a) echo --connections "$A_CONNS" --size 64 --window "$A_WINDOW" --binary ;;
+    b) echo --connections "$B_CONNS" --size 65536 --window "$B_WINDOW" --binary ;;
+    c) echo --connections 1 --size 16 --window 1 --binary ;;
+  esac
+}
+
+# Loopback source addresses: each gives ~28k ephemeral ports towards one server port.
+source_ips() {
+  local n=$(($1 / 20000 + 2)) i ips=()
+  for ((i = 2; i < n + 2; i++)); do ips+=("127.0.0.$i"); done
+  local IFS=,
+  echo "${ips[*]}"
+}
+
+# ---------------------------------------------------------------------------------------------
+# scenarios
+
+log "servers: $SERVERS; scenarios: $SCENARIOS; repeat $REPEAT; ${DURATION}s + ${WARMUP}s warm-up per run; pinned: $PINNED; ulimit -n $FD_LIMIT"
+
+# a-c: servers stay up (and warm) across repetitions; runs alternate between servers.
+for scenario in a b c; do
+  has "$scenario" "$SCENARIOS" || continue
+  for ((rep = 1; rep <= REPEAT; rep++)); do
+    for server in $(servers_for sockeye,kestrel,raw,node); do
+      # shellcheck disable=SC2046
+      run_one "$scenario" "$server" "$rep" $(load_args "$scenario") --duration "$DURATION" --warmup "$WARMUP"
+    done
+  done
+done
+
+# Idle connections that fit the descriptor limit (server and client each need one per connection).
+idle_count() {
+  local want="$1" fit=$((FD_LIMIT - 512))
+  if ((fit < want)); then
+    log "scenario $2 limited to $((fit > 0 ? fit : 0)) connections by ulimit -n $FD_LIMIT (raise the hard limit for $want)"
+    echo $((fit > 0 ? fit : 0))
+  else
+    echo "$want"
+  fi
+}
+
+# d: each measurement on a freshly started server, so earlier load does not colour its heap.
+if has d "$SCENARIOS"; then
+  D_COUNT="$(idle_count "$D_IDLE" d)"
+  for ((rep = 1; rep <= REPEAT && D_COUNT >= 10; rep++)); do
+    for server in $(servers_for sockeye,kestrel,node); do
+      stop_server "$server"
+      run_one d "$server" "$rep" --idle "$D_COUNT" --duration "$D_HOLD" --source-ips "$(source_ips "$D_COUNT")"
+    done
+  done
+fi
+
+# e: as many of 100,000 connections as the descriptor limit allows, once per server.
+if has e "$SCENARIOS"; then
+  E_COUNT="$(idle_count "$E_IDLE" e)"
+  for server in $( ((E_COUNT >= 10)) && servers_for sockeye,kestrel,node); do
+    stop_server "$server"
+    run_one e "$server" 1 --idle "$E_COUNT" --duration "$E_HOLD" --source-ips "$(source_ips "$E_IDLE")" --connect-concurrency 256
+    stop_server "$server"
+  done
+fi
+
+stop_all
+node "$BENCH/report.js" --runs "$RUNS" --out "$OUT/results.json" --smoke "$SMOKE" --crashes "$CRASHES" \
+  --meta "$(printf '{"repeat":%s,"duration_s":%s,"warmup_s":%s,"pinned":%s,"fd_limit":%s,"e_target":%s}' \
+    "$REPEAT" "$DURATION" "$WARMUP" "$PINNED" "$FD_LIMIT" "$E_IDLE")"
