@@ -117,9 +117,10 @@ internal static class ConnectCommand
     private static async Task InteractAsync(WebSocketConnection connection)
     {
         Task printing = PrintAsync(connection);
-        Task sending = SendStdinAsync(connection);
-        // Whichever ends first: stdin EOF (then close and keep printing) or the server closing.
-        await Task.WhenAny(printing, sending).ConfigureAwait(false);
+        // Console reads block a thread, so stdin gets its own; when the server closes first we exit without
+        // waiting for stdin (the thread is a background one). On stdin EOF it sends close and printing goes on
+        // until the close reply.
+        _ = Task.Run(() => SendStdinAsync(connection));
         await printing.ConfigureAwait(false);
     }
 

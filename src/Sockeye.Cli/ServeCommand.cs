@@ -1,11 +1,15 @@
 using System.CommandLine;
 using System.Reflection;
 using Microsoft.Extensions.Logging;
+using Sockeye.Cli.Exec;
 using Sockeye.Server;
 
 namespace Sockeye.Cli;
 
-/// <summary><c>sockeye serve</c>: the demo page (or a static directory) plus an echo endpoint on every path.</summary>
+/// <summary>
+/// <c>sockeye serve</c>: the demo page (or a static directory) plus an echo endpoint on every path, or with
+/// <c>--exec</c>, <c>--dir</c>, <c>--proxy</c> or <c>--exec-shared</c> a bridge to programs or sockets (docs/exec.md).
+/// </summary>
 internal static class ServeCommand
 {
     public static Command Create()
@@ -19,17 +23,31 @@ internal static class ServeCommand
         var maxFrame = new Option<long?>("--max-frame") { Description = "Largest frame accepted, in bytes (default: --max-message)." };
         maxFrame.HelpName = "BYTES";
         var closeTimeout = new Option<double>("--close-timeout") { Description = "Seconds to wait for the peer's close reply before cutting the connection.", DefaultValueFactory = _ => 5 };
+        closeTimeout.HelpName = "SECONDS";
         var logLevel = new Option<LogLevel>("--log-level") { Description = "Log verbosity (Trace, Debug, Information, Warning, Error).", DefaultValueFactory = _ => LogLevel.Information };
 
-        var command = new Command("serve", "Serve the demo page (or --static DIR) over HTTP and echo every WebSocket message back to its sender, text as text and binary as binary, on any path. Ctrl-C or SIGTERM stops it.")
+        var command = new Command("serve", "Serve the demo page (or --static DIR) over HTTP and echo every WebSocket message back to its sender, text as text and binary as binary, on any path. With --exec, --dir, --proxy or --exec-shared, bridge connections to programs or sockets instead (see docs/exec.md). Ctrl-C or SIGTERM stops it.")
         {
             host, port, staticDir, maxMessage, maxFrame, closeTimeout, logLevel,
         };
+        var safety = new ServeSafetyOptions();
+        safety.AddTo(command);
+        var exec = new ExecOptions();
+        foreach (Option option in exec.All)
+        {
+            command.Options.Add(option);
+        }
 
         command.SetAction(async (parse, cancellationToken) =>
         {
             using ILoggerFactory logging = CliLogging.Create(parse.GetValue(logLevel));
             ILogger log = logging.CreateLogger("sockeye");
+            if (!exec.TryBuild(parse, parse.GetValue(maxMessage), out ExecSettings? execSettings, out string execError))
+            {
+                await Console.Error.WriteLineAsync($"sockeye: {execError}").ConfigureAwait(false);
+                return 2;
+            }
+
             DirectoryInfo? dir = parse.GetValue(staticDir);
             StaticFiles files;
             if (dir is not null)
@@ -60,9 +78,19 @@ internal static class ServeCommand
                     CloseTimeout = TimeSpan.FromSeconds(parse.GetValue(closeTimeout)),
                 },
             };
+            if (safety.Apply(parse, options) is { } safetyError)
+            {
+                await Console.Error.WriteLineAsync($"sockeye: {safetyError}").ConfigureAwait(false);
+                return 2;
+            }
 
             await using var server = new WebSocketServer(options);
-            server.MapFallback(EchoAsync);
+            ExecHost? bridge = execSettings is null ? null : ExecHost.Map(server, execSettings, logging);
+            if (bridge is null)
+            {
+                server.MapFallback(EchoAsync);
+            }
+
             using var shutdown = new ShutdownSignal();
             try
             {
@@ -84,6 +112,11 @@ internal static class ServeCommand
             }
 
             await server.StopAsync().ConfigureAwait(false);
+            if (bridge is not null)
+            {
+                await bridge.StopAsync().ConfigureAwait(false);
+            }
+
             return 0;
         });
         return command;

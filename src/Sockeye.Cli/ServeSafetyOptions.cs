@@ -26,6 +26,14 @@ internal sealed class ServeSafetyOptions
         _origin.HelpName = "URL";
         _tlsCert.HelpName = "FILE";
         _tlsKey.HelpName = "PEM";
+        _tlsPassword.HelpName = "PASSWORD";
+        foreach (Option<double> seconds in (Option<double>[])[_pingInterval, _pingTimeout, _idleTimeout, _handshakeTimeout, _shutdownTimeout, _sendTimeout])
+        {
+            seconds.HelpName = "SECONDS";
+        }
+
+        _maxSendBuffer.HelpName = "BYTES";
+        _maxConnections.HelpName = "N";
         foreach (Option option in (Option[])[_origin, _tlsCert, _tlsKey, _tlsPassword, _pingInterval, _pingTimeout, _idleTimeout,
                      _handshakeTimeout, _shutdownTimeout, _sendTimeout, _maxSendBuffer, _maxConnections])
         {

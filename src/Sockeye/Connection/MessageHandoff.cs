@@ -16,7 +16,6 @@ internal sealed class MessageHandoff
     private ReceiveMode? _pendingRequest;
     private bool _appWaiting;
     private bool _loopWaiting;
-    private bool _loopMayDiscard;
     private bool _completed;
     private bool _discarding;
     private bool _closeRequested;
@@ -68,12 +67,11 @@ internal sealed class MessageHandoff
     }
 
     /// <summary>
-    /// Read loop: wait until the application asks for a message; returns how to deliver it. With
-    /// <paramref name="atMessageStart"/>, once our close is sent and no receive is pending, the message is dropped
-    /// instead of waiting for a receive that may never come. (After a delivery the loop always waits: the
-    /// application may still be reading the delivered bytes.)
+    /// Read loop: wait until the application asks for a message; returns how to deliver it. Once our close is
+    /// going out and no receive is pending, answers Discard at once instead of waiting for a receive that may never
+    /// come (the read loop then keeps any delivered bytes alive, since the application may still be reading them).
     /// </summary>
-    public ValueTask<ReceiveMode> WaitForRequestAsync(bool atMessageStart)
+    public ValueTask<ReceiveMode> WaitForRequestAsync()
     {
         lock (_lock)
         {
@@ -88,14 +86,13 @@ internal sealed class MessageHandoff
                 return new ValueTask<ReceiveMode>(mode);
             }
 
-            if (atMessageStart && _closeRequested)
+            if (_closeRequested)
             {
                 return new ValueTask<ReceiveMode>(ReceiveMode.Discard);
             }
 
             _loop.Core.Reset();
             _loopWaiting = true;
-            _loopMayDiscard = atMessageStart;
             return new ValueTask<ReceiveMode>(_loop, _loop.Core.Version);
         }
     }
@@ -126,7 +123,9 @@ internal sealed class MessageHandoff
         lock (_lock)
         {
             _closeRequested = true;
-            wakeLoop = _loopWaiting && _loopMayDiscard;
+            // Wake the loop wherever it waits, also after a delivery: it must read the close reply. (The loop then
+            // keeps the delivered bytes alive, since the application may still be reading them.)
+            wakeLoop = _loopWaiting;
             if (wakeLoop)
             {
                 _loopWaiting = false;

@@ -33,6 +33,13 @@ internal sealed class PooledBuffer : IDisposable
         }
     }
 
+    /// <summary>Forgets the array without returning it to the pool (someone may still read it).</summary>
+    public void Abandon()
+    {
+        Length = 0;
+        _array = [];
+    }
+
     private void Grow(int needed)
     {
         byte[] bigger = ArrayPool<byte>.Shared.Rent(Math.Max(needed, Math.Min(_array.Length * 2, Array.MaxLength)));

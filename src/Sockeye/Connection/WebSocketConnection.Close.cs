@@ -29,13 +29,7 @@ public sealed partial class WebSocketConnection
         {
             // §7.1.1 / §7.1.7: a peer that never answers is cut off.
             Log.CloseTimeout(_logger, Id, _options.CloseTimeout);
-            if (CloseStatus is null)
-            {
-                CloseStatus = CloseCode.AbnormalClosure;
-                CloseReason = "close handshake timed out";
-            }
-
-            _transport.Abort();
+            Abort("close handshake timed out");
         }
 
         await Completion.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -93,7 +87,13 @@ public sealed partial class WebSocketConnection
                 _frameLock.Release();
             }
 
-            _assembly.Dispose();
+            // Done reading. A payload retained for the application stays valid: its pipe is left to the GC.
+            if (_retainFrom is null && _retainedOffset < 0)
+            {
+                await _input.CompleteAsync().ConfigureAwait(false);
+                _assembly.Dispose();
+            }
+
             Log.Closed(_logger, Id, CloseStatus, CloseReason);
             _closed.TrySetResult();
         }

@@ -111,7 +111,7 @@ public sealed partial class WebSocketConnection
         }
         catch (TimeoutException)
         {
-            _transport.Abort();
+            Abort("close handshake timed out");
         }
     }
 }

@@ -23,6 +23,11 @@ public sealed partial class WebSocketConnection
     private bool _hasRequest;
     private ReceiveMode _requestMode;
 
+    // A delivered payload the application may still be reading when it closes without receiving again: it stays in
+    // the pipe (never consumed) while the loop goes on to read the close reply. See DeliverAsync.
+    private SequencePosition? _retainFrom;
+    private long _retainedOffset = -1;
+
     // True while the read loop waits for the application to receive: unread pongs then prove nothing.
     private volatile bool _waitingForApp;
 
@@ -51,7 +56,9 @@ public sealed partial class WebSocketConnection
                     break;
                 }
 
-                ReadOnlySequence<byte> buffer = result.Buffer;
+                ReadOnlySequence<byte> whole = result.Buffer;
+                // While a delivered payload is retained (see RetainDelivered), parsing resumes after what was parsed.
+                ReadOnlySequence<byte> buffer = _retainedOffset >= 0 ? whole.Slice(_retainedOffset) : whole;
                 SequencePosition consumed = buffer.Start;
                 _lastReceived = Environment.TickCount64;
                 // Cork while this batch is processed: everything sent meanwhile (echoes, pongs) leaves in one write.
@@ -62,7 +69,23 @@ public sealed partial class WebSocketConnection
                 }
                 finally
                 {
-                    _input.AdvanceTo(consumed, buffer.End);
+                    if (_retainFrom is { } retainFrom)
+                    {
+                        // Keep the retained payload (and everything after it) in the pipe; remember how far we parsed.
+                        _retainedOffset = whole.Slice(retainFrom, consumed).Length;
+                        _retainFrom = null;
+                        _input.AdvanceTo(retainFrom, whole.End);
+                    }
+                    else if (_retainedOffset >= 0)
+                    {
+                        _retainedOffset = whole.Slice(whole.Start, consumed).Length;
+                        _input.AdvanceTo(whole.Start, whole.End);
+                    }
+                    else
+                    {
+                        _input.AdvanceTo(consumed, whole.End);
+                    }
+
                     await UncorkAsync().ConfigureAwait(false);
                 }
 
@@ -109,14 +132,21 @@ public sealed partial class WebSocketConnection
                     break;
                 }
 
-                // A new data message needs a receive call to deliver to, and that call's mode decides the size limit.
-                // Frames that are invalid whatever the mode are failed at once, without waiting for the application.
-                bool startsMessage = header.Opcode is Opcode.Text or Opcode.Binary && !_rules.InMessage && header.Rsv == 0;
+                // Frames that are invalid whatever the delivery mode are failed at once, without waiting for the
+                // application. A new data message then needs a receive call, whose mode decides the size limit.
+                ProtocolError frameError = _rules.CheckFrame(header);
+                if (frameError.IsError)
+                {
+                    await FailAsync(frameError).ConfigureAwait(false);
+                    break;
+                }
+
+                bool startsMessage = header.Opcode is Opcode.Text or Opcode.Binary;
                 if (startsMessage)
                 {
                     if (!_hasRequest)
                     {
-                        _requestMode = await WaitForApplicationAsync(atMessageStart: true).ConfigureAwait(false);
+                        _requestMode = await WaitForApplicationAsync().ConfigureAwait(false);
                         // A Discard answer is not a receive call: the next message must wait for a real one again.
                         _hasRequest = _requestMode != ReceiveMode.Discard;
                     }
@@ -190,7 +220,7 @@ public sealed partial class WebSocketConnection
             }
 
             _inFrame = false;
-            await DeliverAsync(new WebSocketMessage(type, payload, endOfMessage: true)).ConfigureAwait(false);
+            await DeliverAsync(new WebSocketMessage(type, payload, endOfMessage: true), fromPipe: true).ConfigureAwait(false);
             return (true, buffer.Slice(payload.End));
         }
 
@@ -233,7 +263,7 @@ public sealed partial class WebSocketConnection
 
                 if (messageEnds)
                 {
-                    await DeliverAsync(new WebSocketMessage(type, new ReadOnlySequence<byte>(_assembly.Memory), endOfMessage: true)).ConfigureAwait(false);
+                    await DeliverAsync(new WebSocketMessage(type, new ReadOnlySequence<byte>(_assembly.Memory), endOfMessage: true), fromPipe: false).ConfigureAwait(false);
                     _assembly.Reset();
                 }
 
@@ -241,7 +271,7 @@ public sealed partial class WebSocketConnection
             case ReceiveMode.Stream:
                 if (available > 0 || messageEnds)
                 {
-                    await DeliverAsync(new WebSocketMessage(type, chunk, messageEnds)).ConfigureAwait(false);
+                    await DeliverAsync(new WebSocketMessage(type, chunk, messageEnds), fromPipe: true).ConfigureAwait(false);
                 }
 
                 break;
@@ -262,9 +292,9 @@ public sealed partial class WebSocketConnection
     /// ran inline during the delivery and asked again), the batch stays corked; otherwise the sends queued so far go
     /// out first, because the application may now be sending from another thread.
     /// </summary>
-    private async ValueTask<ReceiveMode> WaitForApplicationAsync(bool atMessageStart)
+    private async ValueTask<ReceiveMode> WaitForApplicationAsync()
     {
-        ValueTask<ReceiveMode> request = _handoff.WaitForRequestAsync(atMessageStart);
+        ValueTask<ReceiveMode> request = _handoff.WaitForRequestAsync();
         if (request.IsCompletedSuccessfully)
         {
             return request.Result;
@@ -279,11 +309,25 @@ public sealed partial class WebSocketConnection
     }
 
     /// <summary>Hands a message to the pending receive, then waits for the next receive, which releases its bytes.</summary>
-    private async ValueTask DeliverAsync(WebSocketMessage message)
+    private async ValueTask DeliverAsync(WebSocketMessage message, bool fromPipe)
     {
         _handoff.Deliver(message);
-        _requestMode = await WaitForApplicationAsync(atMessageStart: false).ConfigureAwait(false);
+        _requestMode = await WaitForApplicationAsync().ConfigureAwait(false);
         _hasRequest = _requestMode != ReceiveMode.Discard;
+        if (!_hasRequest)
+        {
+            // Woken by a close (or the end of the connection), not by the next receive: the application may still
+            // be reading the payload, so its bytes must not be reused. Pipe bytes stay unconsumed; an assembled
+            // buffer is left to the garbage collector instead of going back to the pool.
+            if (fromPipe && _retainFrom is null && _retainedOffset < 0)
+            {
+                _retainFrom = message.Payload.Start;
+            }
+            else if (!fromPipe)
+            {
+                _assembly.Abandon();
+            }
+        }
     }
 
     private void Unmask(in ReadOnlySequence<byte> payload)

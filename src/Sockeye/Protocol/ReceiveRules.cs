@@ -51,13 +51,12 @@ public struct ReceiveRules
     public long MessageCharge { get; private set; }
 
     /// <summary>
-    /// Checks a header against the state and, when it is a data frame, advances the state as if its payload were
-    /// read. <paramref name="messageOpcode"/> receives the opcode of the message a data frame belongs to (Text or
-    /// Binary, also for continuations). <paramref name="unlimitedMessage"/> lifts the message-size limit (streamed messages; frames still count).
+    /// The checks that depend only on the header and the fragmentation state, not on how the message will be
+    /// delivered: run before waiting for the application, so an illegal frame fails the connection at once.
+    /// Does not change the state.
     /// </summary>
-    public ProtocolError OnHeader(in FrameHeader header, out Opcode messageOpcode, bool unlimitedMessage = false)
+    public readonly ProtocolError CheckFrame(in FrameHeader header)
     {
-        messageOpcode = header.Opcode == Opcode.Continuation ? MessageOpcode : header.Opcode;
         // §5.2: "RSV1, RSV2, RSV3: MUST be 0 unless an extension is negotiated that defines meanings".
         if ((header.Rsv & ~_allowedRsv) != 0)
         {
@@ -125,6 +124,23 @@ public struct ReceiveRules
         if (header.PayloadLength > _maxFrameSize)
         {
             return ProtocolError.TooBig("frame exceeds the maximum frame size");
+        }
+
+        return default;
+    }
+
+    /// <summary>
+    /// Checks a header against the state and, when it is a data frame, advances the state as if its payload were
+    /// read. <paramref name="messageOpcode"/> receives the opcode of the message a data frame belongs to (Text or
+    /// Binary, also for continuations). <paramref name="unlimitedMessage"/> lifts the message-size limit (streamed messages; frames still count).
+    /// </summary>
+    public ProtocolError OnHeader(in FrameHeader header, out Opcode messageOpcode, bool unlimitedMessage = false)
+    {
+        messageOpcode = header.Opcode == Opcode.Continuation ? MessageOpcode : header.Opcode;
+        ProtocolError error = CheckFrame(header);
+        if (error.IsError || header.Opcode.IsControl())
+        {
+            return error;
         }
 
         bool continuing = header.Opcode == Opcode.Continuation;

@@ -40,16 +40,13 @@ public sealed class InMemoryTransport : IWebSocketTransport
     public EndPoint? LocalEndPoint => null;
 
     /// <inheritdoc />
-    public async Task CloseAsync(TimeSpan lingerTimeout)
-    {
-        await _outgoing.Writer.CompleteAsync().ConfigureAwait(false);
-        await _incoming.Reader.CompleteAsync().ConfigureAwait(false);
-    }
+    public async Task CloseAsync(TimeSpan lingerTimeout) => await _outgoing.Writer.CompleteAsync().ConfigureAwait(false);
 
     /// <inheritdoc />
     public void Abort()
     {
+        // Like a reset socket: both directions end.
         _outgoing.Writer.Complete();
-        _incoming.Reader.Complete();
+        _incoming.Writer.Complete();
     }
 }

@@ -24,6 +24,7 @@ public sealed class SocketTransport : IWebSocketTransport, IAsyncDisposable
     private readonly Task _receiving;
     private readonly Task _sending;
     private int _disposed;
+    private volatile bool _draining;
 
     /// <summary>Wraps a connected socket and starts its receive and send loops.</summary>
     public SocketTransport(Socket socket, MemoryPool<byte>? pool = null, long maxBufferedInput = 1024 * 1024, long maxBufferedOutput = 1024 * 1024)
@@ -95,7 +96,7 @@ public sealed class SocketTransport : IWebSocketTransport, IAsyncDisposable
 
                 writer.Advance(received);
                 FlushResult flush = await writer.FlushAsync().ConfigureAwait(false);
-                if (flush.IsCompleted)
+                if (flush.IsCompleted || flush.IsCanceled || _draining)
                 {
                     // The reader is done (connection closing): discard input until the peer's FIN.
                     await DrainAsync().ConfigureAwait(false);
@@ -213,8 +214,10 @@ public sealed class SocketTransport : IWebSocketTransport, IAsyncDisposable
         try
         {
             await _sending.WaitAsync(lingerTimeout).ConfigureAwait(false);
-            // Drain and discard input until the peer's FIN, so closing does not send RST over unread data.
-            await _input.Reader.CompleteAsync().ConfigureAwait(false);
+            // Drain and discard input until the peer's FIN, so closing does not send RST over unread data. The
+            // input pipe itself is left to its reader, which may still hold delivered bytes.
+            _draining = true;
+            _input.Writer.CancelPendingFlush();
             await _receiving.WaitAsync(lingerTimeout).ConfigureAwait(false);
         }
         catch (TimeoutException)

@@ -60,15 +60,11 @@ public sealed class StreamTransport : IWebSocketTransport, IAsyncDisposable
             }
 
             _socket.Shutdown(SocketShutdown.Send);
-            // Drain until the peer's end, so closing does not reset the connection over unread data.
-            while (true)
+            // Drain until the peer's end, so closing does not reset the connection over unread data. Straight from
+            // the stream: the input pipe is left to its reader, which may still hold delivered bytes.
+            byte[] scratch = new byte[4096];
+            while (await _stream.ReadAsync(scratch, timeout.Token).ConfigureAwait(false) > 0)
             {
-                ReadResult result = await Input.ReadAsync(timeout.Token).ConfigureAwait(false);
-                Input.AdvanceTo(result.Buffer.End);
-                if (result.IsCompleted)
-                {
-                    break;
-                }
             }
         }
         catch (Exception ex) when (ex is IOException or SocketException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)
