@@ -14,8 +14,8 @@ public sealed partial class WebSocketConnection
     // frames go out between the fragments of a streamed message (§5.4).
     private readonly SemaphoreSlim _messageLock = new(1, 1);
     private readonly SemaphoreSlim _frameLock = new(1, 1);
-    private readonly byte[] _maskKeys = new byte[256];
-    private int _maskKeyIndex = 256;
+    private byte[]? _maskKeys; // client role only, allocated on first send
+    private int _maskKeyIndex;
     private bool _closeSent;
     private bool _outputClosed;
     private bool _sendTimedOut;
@@ -335,7 +335,8 @@ public sealed partial class WebSocketConnection
     // §5.3: masking keys must be unpredictable, so they come from a cryptographic RNG, drawn 64 at a time.
     private uint NextMaskingKey()
     {
-        if (_maskKeyIndex >= _maskKeys.Length)
+        _maskKeys ??= new byte[256];
+        if (_maskKeyIndex == 0 || _maskKeyIndex >= _maskKeys.Length)
         {
             RandomNumberGenerator.Fill(_maskKeys);
             _maskKeyIndex = 0;

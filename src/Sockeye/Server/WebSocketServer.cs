@@ -26,7 +26,9 @@ public sealed partial class WebSocketServer : IAsyncDisposable
 {
     private readonly Dictionary<string, WebSocketEndpoint> _endpoints = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<long, WebSocketConnection> _connections = new();
-    private readonly ConcurrentDictionary<Task, byte> _sessions = new();
+    // Accepted TCP connections still being served; StopAsync waits for them to reach zero.
+    private int _sessionCount;
+    private readonly TaskCompletionSource _sessionsDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _stopping = new();
     private readonly ILogger _logger;
     private readonly ILogger _connectionLogger;
@@ -153,7 +155,12 @@ public sealed partial class WebSocketServer : IAsyncDisposable
             straggler.Abort("shutdown deadline passed");
         }
 
-        await Task.WhenAll(_sessions.Keys).WaitAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        if (Volatile.Read(ref _sessionCount) == 0)
+        {
+            _sessionsDone.TrySetResult();
+        }
+
+        await _sessionsDone.Task.WaitAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         _logger.LogInformation("stopped");
     }
 
@@ -177,10 +184,23 @@ public sealed partial class WebSocketServer : IAsyncDisposable
                 continue;
             }
 
-            Task session = ServeConnectionAsync(socket);
-            _sessions.TryAdd(session, 0);
-            _ = session.ContinueWith(static (t, s) => ((ConcurrentDictionary<Task, byte>)s!).TryRemove(t, out _), _sessions,
-                CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            Interlocked.Increment(ref _sessionCount);
+            _ = ServeSessionAsync(socket);
+        }
+    }
+
+    private async Task ServeSessionAsync(Socket socket)
+    {
+        try
+        {
+            await ServeConnectionAsync(socket).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (Interlocked.Decrement(ref _sessionCount) == 0 && _stopping.IsCancellationRequested)
+            {
+                _sessionsDone.TrySetResult();
+            }
         }
     }
 

@@ -18,6 +18,7 @@ public sealed class SocketTransport : IWebSocketTransport, IAsyncDisposable
 {
     private const int MinReceiveSize = 4096;
     private const int MaxReceiveSize = 64 * 1024;
+    private const long DefaultMaxBuffered = 1024 * 1024;
     private readonly Socket _socket;
     private readonly Pipe _input;
     private readonly Pipe _output;
@@ -27,23 +28,35 @@ public sealed class SocketTransport : IWebSocketTransport, IAsyncDisposable
     private volatile bool _draining;
 
     /// <summary>Wraps a connected socket and starts its receive and send loops.</summary>
-    public SocketTransport(Socket socket, MemoryPool<byte>? pool = null, long maxBufferedInput = 1024 * 1024, long maxBufferedOutput = 1024 * 1024)
+    public SocketTransport(Socket socket, MemoryPool<byte>? pool = null, long maxBufferedInput = DefaultMaxBuffered, long maxBufferedOutput = DefaultMaxBuffered)
     {
         ArgumentNullException.ThrowIfNull(socket);
         _socket = socket;
         _socket.NoDelay = true;
         RemoteEndPoint = socket.RemoteEndPoint;
         LocalEndPoint = socket.LocalEndPoint;
-        pool ??= MemoryPool<byte>.Shared;
-
         // Inline schedulers: the parser runs on the thread that completed the receive, and a flush by a sender
         // starts the socket send on its own thread. No thread-pool hop per message.
-        _input = new Pipe(new PipeOptions(pool, PipeScheduler.Inline, PipeScheduler.Inline,
-            maxBufferedInput, maxBufferedInput / 2, MinReceiveSize, useSynchronizationContext: false));
-        _output = new Pipe(new PipeOptions(pool, PipeScheduler.Inline, PipeScheduler.Inline,
-            maxBufferedOutput, maxBufferedOutput / 2, MinReceiveSize, useSynchronizationContext: false));
+        _input = new Pipe(GetOptions(pool, maxBufferedInput));
+        _output = new Pipe(GetOptions(pool, maxBufferedOutput));
         _receiving = ReceiveLoopAsync();
         _sending = SendLoopAsync();
+    }
+
+    // Options are immutable: share the common ones instead of two objects per connection.
+    private static PipeOptions? s_defaultOptions;
+
+    private static PipeOptions GetOptions(MemoryPool<byte>? pool, long maxBuffered)
+    {
+        if (pool is null && maxBuffered == DefaultMaxBuffered)
+        {
+            return s_defaultOptions ??= Create(MemoryPool<byte>.Shared, DefaultMaxBuffered);
+        }
+
+        return Create(pool ?? MemoryPool<byte>.Shared, maxBuffered);
+
+        static PipeOptions Create(MemoryPool<byte> pool, long max) => new(pool, PipeScheduler.Inline, PipeScheduler.Inline,
+            max, max / 2, MinReceiveSize, useSynchronizationContext: false);
     }
 
     /// <summary>Bytes received from the peer.</summary>
