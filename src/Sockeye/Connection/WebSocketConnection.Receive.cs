@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Runtime.InteropServices;
@@ -114,6 +115,7 @@ public sealed partial class WebSocketConnection
     }
 
     /// <summary>Parses what is buffered; returns how far it was consumed.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<SequencePosition> ProcessAsync(ReadOnlySequence<byte> buffer)
     {
         while (!_closeReceived && !_failed)
@@ -193,6 +195,7 @@ public sealed partial class WebSocketConnection
     }
 
     /// <summary>Reads the current data frame's payload as far as it is buffered. Returns false when it needs more.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<(bool Progressed, ReadOnlySequence<byte> Remaining)> ProcessDataAsync(ReadOnlySequence<byte> buffer)
     {
         bool isText = _messageOpcode == Opcode.Text;
@@ -292,6 +295,7 @@ public sealed partial class WebSocketConnection
     /// ran inline during the delivery and asked again), the batch stays corked; otherwise the sends queued so far go
     /// out first, because the application may now be sending from another thread.
     /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<ReceiveMode> WaitForApplicationAsync()
     {
         ValueTask<ReceiveMode> request = _handoff.WaitForRequestAsync();
@@ -309,6 +313,7 @@ public sealed partial class WebSocketConnection
     }
 
     /// <summary>Hands a message to the pending receive, then waits for the next receive, which releases its bytes.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask DeliverAsync(WebSocketMessage message, bool fromPipe)
     {
         _handoff.Deliver(message);
@@ -357,6 +362,7 @@ public sealed partial class WebSocketConnection
         return true;
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask HandleControlFrameAsync(ReadOnlySequence<byte> payload)
     {
         int length = (int)payload.Length;

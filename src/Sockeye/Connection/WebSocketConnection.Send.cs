@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Buffers;
 using System.Security.Cryptography;
 using System.Text;
@@ -21,9 +22,9 @@ public sealed partial class WebSocketConnection
     private bool _sendTimedOut;
 
     // Corking (uWebSockets' term): while the read loop processes a batch, frames are written without flushing and
-    // one flush at the end sends them in a single socket write. _flushPending is guarded by _frameLock.
+    // one flush at the end sends them in a single socket write.
     private volatile bool _corked;
-    private bool _flushPending;
+    private int _flushPending;
     private long _lastSent;
 
     /// <summary>Sends a text message.</summary>
@@ -97,6 +98,7 @@ public sealed partial class WebSocketConnection
         return new WebSocketMessageWriter(this, type == MessageType.Text ? Opcode.Text : Opcode.Binary);
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     internal async ValueTask WriteFragmentAsync(Opcode opcode, ReadOnlySequence<byte> payload, bool fin, CancellationToken cancellationToken)
     {
         await _frameLock.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -112,6 +114,7 @@ public sealed partial class WebSocketConnection
 
     internal void EndMessage() => _messageLock.Release();
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask SendMessageAsync(Opcode opcode, ReadOnlySequence<byte> payload, string? text, CancellationToken cancellationToken)
     {
         await _messageLock.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -133,6 +136,7 @@ public sealed partial class WebSocketConnection
         }
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask SendControlFrameAsync(Opcode opcode, ReadOnlyMemory<byte> payload)
     {
         await _frameLock.WaitAsync().ConfigureAwait(false);
@@ -180,6 +184,7 @@ public sealed partial class WebSocketConnection
     }
 
     /// <summary>Writes one frame into the output pipe and flushes. Caller holds <see cref="_frameLock"/>.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask WriteFrameLockedAsync(Opcode opcode, bool fin, ReadOnlySequence<byte> payload, string? text,
         bool isControl, CancellationToken cancellationToken)
     {
@@ -217,25 +222,33 @@ public sealed partial class WebSocketConnection
 
         if (_corked && _output.UnflushedBytes < FlushChunk)
         {
-            _flushPending = true;
-            return;
+            // Dekker-style handshake with UncorkAsync (both sides use full fences): either the read loop sees the
+            // pending flush, or we see that the cork is gone and flush ourselves. A flush is never lost.
+            Interlocked.Exchange(ref _flushPending, 1);
+            if (_corked)
+            {
+                return;
+            }
         }
 
-        _flushPending = false;
         await FlushOutputAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Ends a cork: flushes what was written while corked.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask UncorkAsync()
     {
-        // Under the lock: a writer that saw the cork has set _flushPending before releasing it.
+        _corked = false;
+        if (Interlocked.CompareExchange(ref _flushPending, 0, 1) == 0)
+        {
+            return; // nothing was written under the cork (or its writer flushed it)
+        }
+
         await _frameLock.WaitAsync().ConfigureAwait(false);
         try
         {
-            _corked = false;
-            if (_flushPending && !_outputClosed)
+            if (!_outputClosed)
             {
-                _flushPending = false;
                 await FlushOutputAsync(default).ConfigureAwait(false);
             }
         }
