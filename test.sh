@@ -8,8 +8,8 @@
 #   ./test.sh --no-build unit      # skip the build (use what is already built)
 #   ./test.sh --list               # list the stages
 #
-# Stages: setup build unit conformance-server conformance-client interop-node interop-python
-#         browser bench-smoke
+# Stages: setup build unit security conformance-server conformance-client interop-node interop-python
+#         browser exec soak bench-smoke
 # Aliases: conformance = conformance-server conformance-client; interop = interop-node interop-python;
 #          node = interop-node; python = interop-python; all = every stage.
 # Logs go to artifacts/logs/<stage>.log, conformance reports to artifacts/conformance/{server,client}.
@@ -18,7 +18,7 @@ set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$ROOT"
 
-ALL_STAGES=(setup build unit conformance-server conformance-client interop-node interop-python browser exec bench-smoke)
+ALL_STAGES=(setup build unit security conformance-server conformance-client interop-node interop-python browser exec soak bench-smoke)
 STAGE_TIMEOUT_DEFAULT=1200   # seconds; a hung stage is killed and counted as failed
 declare -A STAGE_TIMEOUT=([setup]=1500 [build]=1200 [unit]=1500 [conformance-server]=1200 [conformance-client]=1200 [bench-smoke]=1500)
 
@@ -137,6 +137,13 @@ stage_unit() {
     --results-directory "$ARTIFACTS/test-results" --logger "trx;LogFileName=unit.trx" --logger "console;verbosity=normal"
 }
 
+# Attack-class regression tests over loopback sockets, and a short bounded fuzz of the parsers and the engine.
+stage_security() {
+  require_file tests/Sockeye.SecurityTests/bin/$CONFIG/net10.0/Sockeye.SecurityTests.dll || return 1
+  dotnet test tests/Sockeye.SecurityTests/Sockeye.SecurityTests.csproj -c "$CONFIG" --no-build \
+    --results-directory "$ARTIFACTS/test-results" --logger "trx;LogFileName=security.trx" --logger "console;verbosity=normal"
+}
+
 # Conformance tool as client against `sockeye serve`.
 stage_conformance_server() {
   require_file "$SOCKEYE_DLL" || return 1
@@ -200,6 +207,12 @@ stage_exec() {
   bash tests/exec/run.sh "$SOCKEYE_DLL"
 }
 
+# A short soak: many connections with random lifetimes and sizes; fds and RSS must come back/stay flat.
+stage_soak() {
+  require_file "$SOCKEYE_DLL" || return 1
+  SOAK_SECONDS="${SOAK_SECONDS:-15}" bash tests/soak/run.sh "$SOCKEYE_DLL"
+}
+
 stage_bench_smoke() {
   if [[ ! -f bench/run.sh ]]; then
     say "bench/run.sh not present: skipped"
@@ -209,7 +222,7 @@ stage_bench_smoke() {
 }
 
 export -f stage_setup stage_build stage_unit stage_conformance_server stage_conformance_client \
-  stage_interop_node stage_interop_python stage_browser stage_exec stage_bench_smoke
+  stage_interop_node stage_interop_python stage_browser stage_exec stage_bench_smoke stage_security stage_soak
 
 # ---------------------------------------------------------------------------------------------
 # cleanup: every server this run started (recorded pids only), and the .NET build servers
@@ -253,7 +266,7 @@ for arg in "$@"; do
     node) selected+=(interop-node) ;;
     python) selected+=(interop-python) ;;
     bench) selected+=(bench-smoke) ;;
-    setup | build | unit | conformance-server | conformance-client | interop-node | interop-python | browser | exec | bench-smoke)
+    setup | build | unit | security | conformance-server | conformance-client | interop-node | interop-python | browser | exec | soak | bench-smoke)
       selected+=("$arg") ;;
     *) say "unknown stage '$arg' (stages: ${ALL_STAGES[*]}; aliases: all conformance interop node python bench)"; exit 2 ;;
   esac

@@ -216,9 +216,15 @@ public sealed partial class WebSocketConnection
         {
             ReadOnlySequence<byte> payload = buffer.Slice(0, _frameRemaining);
             Unmask(payload);
-            if (isText && !(ValidateUtf8(payload) && _utf8.IsComplete))
+            if (isText && !ValidateUtf8(payload))
             {
                 await FailAsync(ProtocolError.InvalidData("text message is not valid UTF-8")).ConfigureAwait(false);
+                return (false, buffer);
+            }
+
+            if (isText && !_utf8.IsComplete)
+            {
+                await FailAsync(ProtocolError.InvalidData("text message ends inside a UTF-8 sequence")).ConfigureAwait(false);
                 return (false, buffer);
             }
 

@@ -56,6 +56,20 @@ public static class HttpHeadParser
                 return Fail(431, "request header too large", out errorStatus, out error);
             }
 
+            // A complete but malformed start line is refused as such (400) whatever else arrived, so the answer
+            // does not depend on how the bytes were split.
+            var lineReader = new SequenceReader<byte>(buffer);
+            if (lineReader.TryReadTo(out ReadOnlySequence<byte> firstLine, "\r\n"u8) && firstLine.Length <= maxBytes)
+            {
+                byte[] line = firstLine.ToArray();
+                var probe = new HttpHead();
+                string? startProblem = isRequest ? ParseRequestLine(line, probe) : ParseStatusLine(line, probe);
+                if (startProblem is not null)
+                {
+                    return Fail(400, startProblem, out errorStatus, out error);
+                }
+            }
+
             // Count complete lines so far so an endless stream of short fields is refused early.
             if (CountLines(buffer) > maxFields + 1)
             {

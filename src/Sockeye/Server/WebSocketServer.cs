@@ -34,6 +34,7 @@ public sealed partial class WebSocketServer : IAsyncDisposable
     private readonly ILogger _connectionLogger;
     private WebSocketEndpoint? _fallback;
     private Socket? _listener;
+    private int? _boundPort;
     private Task? _acceptLoop;
 
     /// <summary>Creates a server; call <see cref="Map"/> then <see cref="StartAsync"/> or <see cref="RunAsync"/>.</summary>
@@ -49,7 +50,7 @@ public sealed partial class WebSocketServer : IAsyncDisposable
     public WebSocketServerOptions Options { get; }
 
     /// <summary>The port actually listened on (useful with port 0).</summary>
-    public int Port => (_listener?.LocalEndPoint as IPEndPoint)?.Port ?? Options.Port;
+    public int Port => _boundPort ?? Options.Port;
 
     /// <summary>Connections currently open.</summary>
     public int ConnectionCount => _connections.Count;
@@ -107,6 +108,7 @@ public sealed partial class WebSocketServer : IAsyncDisposable
         }
 
         _listener = listener;
+        _boundPort = (listener.LocalEndPoint as IPEndPoint)?.Port;
         _logger.LogInformation("listening on http://{Endpoint}", FormatEndPoint(listener.LocalEndPoint));
         _acceptLoop = AcceptLoopAsync(listener);
         return Task.CompletedTask;
