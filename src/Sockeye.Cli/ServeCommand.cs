@@ -30,6 +30,8 @@ internal static class ServeCommand
         {
             host, port, staticDir, maxMessage, maxFrame, closeTimeout, logLevel,
         };
+        var inline = new Option<bool?>("--inline-completions") { Description = "Run socket completions on the I/O thread, without a thread-pool hop (default: on for the echo server and static files, off with --exec/--dir/--proxy/--exec-shared)." };
+        command.Options.Add(inline);
         var safety = new ServeSafetyOptions();
         safety.AddTo(command);
         var exec = new ExecOptions();
@@ -46,6 +48,11 @@ internal static class ServeCommand
             {
                 await Console.Error.WriteLineAsync($"sockeye: {execError}").ConfigureAwait(false);
                 return 2;
+            }
+
+            if (parse.GetValue(inline) ?? execSettings is null)
+            {
+                SocketEngineTuning.UseInlineCompletions();
             }
 
             DirectoryInfo? dir = parse.GetValue(staticDir);

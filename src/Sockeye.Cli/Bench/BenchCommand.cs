@@ -87,7 +87,7 @@ public static class BenchCommand
 
     private static async Task<int> RunAsync(BenchSettings settings, CancellationToken ct)
     {
-        UseInlineSocketCompletions();
+        SocketEngineTuning.UseInlineCompletions();
         BenchTarget target;
         try
         {
@@ -129,21 +129,6 @@ public static class BenchCommand
         else
         {
             writeText(Console.Out);
-        }
-    }
-
-    /// <summary>
-    /// Runs socket continuations on the epoll thread instead of hopping to the thread pool: on the
-    /// single core the load generator is pinned to, this roughly doubles what it can drive.
-    /// Only effective before the process's first asynchronous socket operation, which is why it
-    /// is set here rather than by the caller; an explicit value in the environment wins.
-    /// </summary>
-    private static void UseInlineSocketCompletions()
-    {
-        const string Variable = "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS";
-        if (Environment.GetEnvironmentVariable(Variable) is null)
-        {
-            Environment.SetEnvironmentVariable(Variable, "1");
         }
     }
 

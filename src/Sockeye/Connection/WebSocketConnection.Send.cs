@@ -312,7 +312,9 @@ public sealed partial class WebSocketConnection
 
     private void WriteHeader(Opcode opcode, bool fin, long length, bool masked, uint key)
     {
-        Span<byte> span = _output.GetSpan(FrameHeader.MaxSize);
+        // Ask for room for the payload's first chunk too, so header and payload share a buffer segment and leave
+        // in one send call instead of two.
+        Span<byte> span = _output.GetSpan(FrameHeader.MaxSize + (int)Math.Min(length, FlushChunk));
         _output.Advance(FrameHeader.Write(span, fin, opcode, length, masked, key));
     }
 

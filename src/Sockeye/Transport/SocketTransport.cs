@@ -17,7 +17,7 @@ namespace Sockeye.Transport;
 public sealed class SocketTransport : IWebSocketTransport, IAsyncDisposable
 {
     private const int MinReceiveSize = 4096;
-    private const int MaxReceiveSize = 64 * 1024;
+    private const int MaxReceiveSize = 256 * 1024;
     private const long DefaultMaxBuffered = 1024 * 1024;
     private readonly Socket _socket;
     private readonly Pipe _input;
