@@ -9,7 +9,7 @@
 #   ./test.sh --list               # list the stages
 #
 # Stages: setup build unit security conformance-server conformance-client interop-node interop-python
-#         browser exec soak bench-smoke
+#         browser cli exec soak bench-smoke
 # Aliases: conformance = conformance-server conformance-client; interop = interop-node interop-python;
 #          node = interop-node; python = interop-python; all = every stage.
 # Logs go to artifacts/logs/<stage>.log, conformance reports to artifacts/conformance/{server,client}.
@@ -18,7 +18,7 @@ set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$ROOT"
 
-ALL_STAGES=(setup build unit security conformance-server conformance-client interop-node interop-python browser exec soak bench-smoke)
+ALL_STAGES=(setup build unit security conformance-server conformance-client interop-node interop-python browser cli exec soak bench-smoke)
 STAGE_TIMEOUT_DEFAULT=1200   # seconds; a hung stage is killed and counted as failed
 declare -A STAGE_TIMEOUT=([setup]=1500 [build]=1200 [unit]=1500 [conformance-server]=1200 [conformance-client]=1200 [bench-smoke]=1500)
 
@@ -108,13 +108,15 @@ stage_setup() {
   command -v chromium >/dev/null 2>&1 || missing+=(chromium)
   "$PY" -c 'import websockets' >/dev/null 2>&1 || missing+=(python3-websockets)
   command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+  command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+  command -v curl >/dev/null 2>&1 || missing+=(curl)
   if ((${#missing[@]})); then
     say "installing with apt: ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
     apt-get -o DPkg::Lock::Timeout=600 update || rc=1
     apt-get -o DPkg::Lock::Timeout=600 install -y "${missing[@]}" || rc=1
   else
-    say "apt packages present: chromium python3-websockets redis-server"
+    say "apt packages present: chromium python3-websockets redis-server openssl curl"
   fi
   if [[ ! -d tests/interop/node_modules/ws || ! -d tests/interop/node_modules/playwright-core ]]; then
     say "npm ci in tests/interop"
@@ -201,6 +203,12 @@ stage_browser() {
     node --test --test-reporter=spec --test-concurrency=1 --test-timeout=180000 browser/
 }
 
+# `sockeye serve` end to end: TLS (PEM, PKCS#12), certificate validation in `connect`, origin check, SIGTERM.
+stage_cli() {
+  require_file "$SOCKEYE_DLL" || return 1
+  bash tests/cli/run.sh "$SOCKEYE_DLL"
+}
+
 # `sockeye serve --exec/--dir/--proxy/--exec-shared` with real processes (tests/exec).
 stage_exec() {
   require_file "$SOCKEYE_DLL" || return 1
@@ -222,7 +230,7 @@ stage_bench_smoke() {
 }
 
 export -f stage_setup stage_build stage_unit stage_conformance_server stage_conformance_client \
-  stage_interop_node stage_interop_python stage_browser stage_exec stage_bench_smoke stage_security stage_soak
+  stage_interop_node stage_interop_python stage_browser stage_exec stage_bench_smoke stage_security stage_soak stage_cli
 
 # ---------------------------------------------------------------------------------------------
 # cleanup: every server this run started (recorded pids only), and the .NET build servers
@@ -266,7 +274,7 @@ for arg in "$@"; do
     node) selected+=(interop-node) ;;
     python) selected+=(interop-python) ;;
     bench) selected+=(bench-smoke) ;;
-    setup | build | unit | security | conformance-server | conformance-client | interop-node | interop-python | browser | exec | soak | bench-smoke)
+    setup | build | unit | security | conformance-server | conformance-client | interop-node | interop-python | browser | cli | exec | soak | bench-smoke)
       selected+=("$arg") ;;
     *) say "unknown stage '$arg' (stages: ${ALL_STAGES[*]}; aliases: all conformance interop node python bench)"; exit 2 ;;
   esac
