@@ -11,20 +11,14 @@ namespace Sockeye;
 internal sealed class MessageHandoff
 {
     private readonly Lock _lock = new();
-    private readonly AppSide _app;
-    private readonly LoopSide _loop;
+    private readonly Source<WebSocketMessage> _app = new();
+    private readonly Source<ReceiveMode> _loop = new();
     private ReceiveMode? _pendingRequest;
     private bool _appWaiting;
     private bool _loopWaiting;
     private bool _completed;
     private bool _discarding;
     private bool _closeRequested;
-
-    public MessageHandoff()
-    {
-        _app = new AppSide();
-        _loop = new LoopSide();
-    }
 
     /// <summary>Application: ask for the next message (which also releases the previous one).</summary>
     public ValueTask<WebSocketMessage> RequestAsync(ReceiveMode mode)
@@ -180,24 +174,13 @@ internal sealed class MessageHandoff
         }
     }
 
-    private sealed class AppSide : IValueTaskSource<WebSocketMessage>
+    // A reusable value-task source. The application side's continuations run inline: its code runs straight on the
+    // read loop's thread, with no hop.
+    private sealed class Source<T> : IValueTaskSource<T>
     {
-        // Continuations run inline: the application's code runs straight on the read loop's thread, no hop.
-        public ManualResetValueTaskSourceCore<WebSocketMessage> Core;
+        public ManualResetValueTaskSourceCore<T> Core;
 
-        public WebSocketMessage GetResult(short token) => Core.GetResult(token);
-
-        public ValueTaskSourceStatus GetStatus(short token) => Core.GetStatus(token);
-
-        public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
-            Core.OnCompleted(continuation, state, token, flags);
-    }
-
-    private sealed class LoopSide : IValueTaskSource<ReceiveMode>
-    {
-        public ManualResetValueTaskSourceCore<ReceiveMode> Core;
-
-        public ReceiveMode GetResult(short token) => Core.GetResult(token);
+        public T GetResult(short token) => Core.GetResult(token);
 
         public ValueTaskSourceStatus GetStatus(short token) => Core.GetStatus(token);
 
