@@ -84,8 +84,8 @@ public sealed partial class WebSocketConnection : IAsyncDisposable
     /// <summary>Application state attached to this connection (e.g. by a handshake hook).</summary>
     public object? State { get; set; }
 
-    /// <summary>Per-connection options (a copy).</summary>
-    public WebSocketOptions Options => _options;
+    /// <summary>The options in effect for this connection (a copy: changing it changes nothing).</summary>
+    public WebSocketOptions Options => _options.Clone();
 
     /// <summary>
     /// Runs a WebSocket connection over a transport whose opening handshake was already done elsewhere (custom

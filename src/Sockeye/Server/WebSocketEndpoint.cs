@@ -31,6 +31,9 @@ public sealed class EndpointOptions
 /// <summary>A routed endpoint: a path, its options and its handler.</summary>
 public sealed record WebSocketEndpoint(string Path, EndpointOptions Options, WebSocketHandler Handler)
 {
+    // One copy of the limits for all of this endpoint's connections, taken at its first connection.
+    internal WebSocketOptions? SharedOptions { get; set; }
+
     internal string? ChooseSubprotocol(IReadOnlyList<string> offered)
     {
         if (Options.SelectSubprotocol is { } select)

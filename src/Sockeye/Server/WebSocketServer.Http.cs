@@ -24,6 +24,7 @@ public sealed partial class WebSocketServer
         IWebSocketTransport? transport = await CreateTransportAsync(socket, remote).ConfigureAwait(false);
         if (transport is null)
         {
+            EndSession();
             return;
         }
 
@@ -54,8 +55,15 @@ public sealed partial class WebSocketServer
                     break;
                 }
 
-                await RunWebSocketAsync(transport, head, remote).ConfigureAwait(false);
-                return; // the connection closed its transport
+                // Once upgraded, the connection lives in RunHandlerAsync alone: this method's state (and the
+                // memory it holds) is released while the connection is open.
+                if (await StartWebSocketAsync(transport, head, remote).ConfigureAwait(false))
+                {
+                    return;
+                }
+
+                EndSession();
+                return; // refused: the transport is already closed
             }
         }
         catch (Exception ex) when (ex is IOException or SocketException or InvalidOperationException or OperationCanceledException)
@@ -69,6 +77,7 @@ public sealed partial class WebSocketServer
         }
 
         await transport.CloseAsync(TimeSpan.FromSeconds(1)).ConfigureAwait(false);
+        EndSession();
     }
 
     /// <summary>Plain TCP, or TLS when a certificate is configured (the TLS handshake counts against the handshake timeout).</summary>
@@ -155,7 +164,8 @@ public sealed partial class WebSocketServer
         await transport.Output.WriteAsync(UpgradeRequest.BuildErrorResponse(status, reason)).ConfigureAwait(false);
     }
 
-    private async Task RunWebSocketAsync(IWebSocketTransport transport, HttpHead head, string remote)
+    /// <summary>Routes and checks an upgrade; returns true when a connection was started, false when refused.</summary>
+    private async Task<bool> StartWebSocketAsync(IWebSocketTransport transport, HttpHead head, string remote)
     {
         var request = new WebSocketRequest(head, transport.RemoteEndPoint, transport.LocalEndPoint);
         WebSocketEndpoint? endpoint = Route(request.Path);
@@ -163,7 +173,7 @@ public sealed partial class WebSocketServer
         {
             await RefuseAsync(transport, 404, "no WebSocket endpoint at this path", remote, head.Target).ConfigureAwait(false);
             await transport.CloseAsync(TimeSpan.FromSeconds(1)).ConfigureAwait(false);
-            return;
+            return false;
         }
 
         // §10.2: refuse browser pages from other origins unless allowed.
@@ -171,14 +181,14 @@ public sealed partial class WebSocketServer
         {
             await RefuseAsync(transport, 403, $"origin {head.Get("Origin")} not allowed", remote, head.Target).ConfigureAwait(false);
             await transport.CloseAsync(TimeSpan.FromSeconds(1)).ConfigureAwait(false);
-            return;
+            return false;
         }
 
         if (_connections.Count >= Options.MaxConnections)
         {
             await RefuseAsync(transport, 503, "server at its connection limit", remote, head.Target).ConfigureAwait(false);
             await transport.CloseAsync(TimeSpan.FromSeconds(1)).ConfigureAwait(false);
-            return;
+            return false;
         }
 
         List<string> offered = UpgradeRequest.OfferedSubprotocols(head);
@@ -195,10 +205,11 @@ public sealed partial class WebSocketServer
         {
             await RefuseAsync(transport, status, handshake.RejectReason ?? "refused", remote, head.Target).ConfigureAwait(false);
             await transport.CloseAsync(TimeSpan.FromSeconds(1)).ConfigureAwait(false);
-            return;
+            return false;
         }
 
-        WebSocketOptions options = (endpoint.Options.WebSocket ?? Options.WebSocket).Clone();
+        head.Compact(); // kept for connection.Request for the connection's life: keep it small
+        WebSocketOptions options = endpoint.SharedOptions ??= (endpoint.Options.WebSocket ?? Options.WebSocket).Clone();
         var connection = new WebSocketConnection(transport, Role.Server, options, request, handshake.Subprotocol, _connectionLogger)
         {
             State = handshake.State,
@@ -207,18 +218,12 @@ public sealed partial class WebSocketServer
         _logger.LogDebug("{Remote} #{Id} upgraded on {Path} (subprotocol {Subprotocol})", remote, connection.Id, request.Path, handshake.Subprotocol ?? "none");
 
         _connections[connection.Id] = connection;
-        try
-        {
-            connection.Start();
-            await RunHandlerAsync(endpoint, connection).ConfigureAwait(false);
-            await connection.Completion.ConfigureAwait(false);
-        }
-        finally
-        {
-            _connections.TryRemove(connection.Id, out _);
-        }
+        connection.Start();
+        _ = RunHandlerAsync(endpoint, connection);
+        return true;
     }
 
+    /// <summary>The connection's whole life after the upgrade: the handler, the close, then the bookkeeping.</summary>
     private async Task RunHandlerAsync(WebSocketEndpoint endpoint, WebSocketConnection connection)
     {
         try
@@ -240,6 +245,12 @@ public sealed partial class WebSocketServer
             {
                 await connection.CloseAfterHandlerAsync(CloseCode.InternalError, "internal error").ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             }
+        }
+        finally
+        {
+            await connection.Completion.ConfigureAwait(false);
+            _connections.TryRemove(connection.Id, out _);
+            EndSession();
         }
     }
 

@@ -187,22 +187,16 @@ public sealed partial class WebSocketServer : IAsyncDisposable
             }
 
             Interlocked.Increment(ref _sessionCount);
-            _ = ServeSessionAsync(socket);
+            _ = ServeConnectionAsync(socket);
         }
     }
 
-    private async Task ServeSessionAsync(Socket socket)
+    /// <summary>One accepted connection is done (refused, served, or its WebSocket closed).</summary>
+    private void EndSession()
     {
-        try
+        if (Interlocked.Decrement(ref _sessionCount) == 0 && _stopping.IsCancellationRequested)
         {
-            await ServeConnectionAsync(socket).ConfigureAwait(false);
-        }
-        finally
-        {
-            if (Interlocked.Decrement(ref _sessionCount) == 0 && _stopping.IsCancellationRequested)
-            {
-                _sessionsDone.TrySetResult();
-            }
+            _sessionsDone.TrySetResult();
         }
     }
 
