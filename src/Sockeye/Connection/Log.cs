@@ -31,4 +31,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 9, Level = LogLevel.Information, Message = "#{Id} idle for {Timeout}: closing with 1001")]
     public static partial void IdleTimeout(ILogger logger, long id, TimeSpan timeout);
+
+    [LoggerMessage(EventId = 10, Level = LogLevel.Error, Message = "#{Id} internal error in the read loop; connection aborted")]
+    public static partial void InternalError(ILogger logger, long id, Exception exception);
 }

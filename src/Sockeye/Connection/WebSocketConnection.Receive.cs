@@ -1,6 +1,6 @@
-using System.Runtime.CompilerServices;
 using System.Buffers;
 using System.IO.Pipelines;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Sockeye.Protocol;
 
@@ -58,7 +58,7 @@ public sealed partial class WebSocketConnection
                 }
 
                 ReadOnlySequence<byte> whole = result.Buffer;
-                // While a delivered payload is retained (see RetainDelivered), parsing resumes after what was parsed.
+                // While a delivered payload is retained (see DeliverAsync), parsing resumes after what was parsed.
                 ReadOnlySequence<byte> buffer = _retainedOffset >= 0 ? whole.Slice(_retainedOffset) : whole;
                 SequencePosition consumed = buffer.Start;
                 _lastReceived = Environment.TickCount64;
@@ -99,6 +99,15 @@ public sealed partial class WebSocketConnection
         catch (Exception ex) when (ex is IOException or InvalidOperationException or ObjectDisposedException)
         {
             Log.TransportError(_logger, Id, ex.Message);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // A bug of ours must cost this connection only: log it, report 1011, and still release everything.
+            Log.InternalError(_logger, Id, ex);
+            _failed = true;
+            CloseStatus ??= CloseCode.InternalError;
+            CloseReason ??= "internal error";
+            _transport.Abort();
         }
 
         if (!_closeReceived && !_failed)

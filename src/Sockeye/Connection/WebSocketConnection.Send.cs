@@ -1,5 +1,6 @@
-using System.Runtime.CompilerServices;
 using System.Buffers;
+using System.IO.Pipelines;
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text;
 using Sockeye.Protocol;
@@ -25,7 +26,6 @@ public sealed partial class WebSocketConnection
     // one flush at the end sends them in a single socket write.
     private volatile bool _corked;
     private int _flushPending;
-    private long _lastSent;
 
     /// <summary>Sends a text message.</summary>
     public ValueTask SendTextAsync(string text, CancellationToken cancellationToken = default)
@@ -263,8 +263,7 @@ public sealed partial class WebSocketConnection
 
     private ValueTask FlushOutputAsync(CancellationToken cancellationToken)
     {
-        _lastSent = Environment.TickCount64;
-        ValueTask<System.IO.Pipelines.FlushResult> flush = _output.FlushAsync(cancellationToken);
+        ValueTask<FlushResult> flush = _output.FlushAsync(cancellationToken);
         if (flush.IsCompletedSuccessfully)
         {
             return CheckFlush(flush.Result);
@@ -273,7 +272,7 @@ public sealed partial class WebSocketConnection
         return AwaitSlowFlushAsync(flush);
     }
 
-    private ValueTask CheckFlush(System.IO.Pipelines.FlushResult result)
+    private ValueTask CheckFlush(FlushResult result)
     {
         if (result.IsCompleted || result.IsCanceled)
         {
@@ -287,10 +286,10 @@ public sealed partial class WebSocketConnection
     }
 
     // The send buffer is full (the peer reads slower than we write): wait, but not forever.
-    private async ValueTask AwaitSlowFlushAsync(ValueTask<System.IO.Pipelines.FlushResult> flush)
+    private async ValueTask AwaitSlowFlushAsync(ValueTask<FlushResult> flush)
     {
         using var timer = new Timer(static s => ((WebSocketConnection)s!).OnSendTimeout(), this, _options.SendTimeout, Timeout.InfiniteTimeSpan);
-        System.IO.Pipelines.FlushResult result = await flush.ConfigureAwait(false);
+        FlushResult result = await flush.ConfigureAwait(false);
         await CheckFlush(result).ConfigureAwait(false);
     }
 
