@@ -209,23 +209,6 @@ public class DeflateEngineTests
     }
 
     [Fact]
-    public async Task A_decompression_bomb_closes_with_1009_without_allocating_its_output()
-    {
-        await using var h = Start(Role.Server, configure: o => o.MaxMessageSize = 1024 * 1024);
-        _ = h.RunEchoAsync();
-        byte[] bomb = ReferenceDeflate.Compress(new byte[256 * 1024 * 1024]); // 256 MiB of zeros
-        Assert.True(bomb.Length < 300 * 1024, $"bomb is {bomb.Length} bytes on the wire");
-        long before = GC.GetTotalAllocatedBytes(precise: true);
-
-        h.SendRaw(Frame(Opcode.Binary, bomb));
-        RawFrame close = await h.ExpectCloseThenEndAsync(CloseCode.MessageTooBig);
-
-        long allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
-        Assert.Contains("decompressed", close.CloseReason, StringComparison.Ordinal);
-        Assert.True(allocated < 16 * 1024 * 1024, $"allocated {allocated} bytes while refusing a 256 MiB bomb");
-    }
-
-    [Fact]
     public async Task A_streamed_compressed_message_arrives_in_bounded_parts()
     {
         await using var h = Start(Role.Server, configure: o => (o.MaxMessageSize, o.MaxFrameSize) = (1024, 1024 * 1024));
