@@ -209,6 +209,31 @@ public class DeflateEngineTests
     }
 
     [Fact]
+    public async Task An_incompressible_message_of_exactly_the_limit_fits_though_deflate_made_it_larger()
+    {
+        await using var h = Start(Role.Server, configure: o => o.MaxMessageSize = 64 * 1024);
+        byte[] data = new byte[64 * 1024];
+        new Random(11).NextBytes(data);
+        byte[] packed = ReferenceDeflate.Compress(data);
+        Assert.True(packed.Length > data.Length);
+
+        h.SendRaw(Frame(Opcode.Binary, packed));
+
+        Assert.Equal(data, (await h.Connection.ReceiveAsync()).ToArray());
+    }
+
+    [Fact]
+    public async Task One_byte_more_than_the_limit_after_inflation_is_1009()
+    {
+        await using var h = Start(Role.Server, configure: o => o.MaxMessageSize = 64 * 1024);
+        _ = h.RunEchoAsync();
+
+        h.SendRaw(Frame(Opcode.Binary, ReferenceDeflate.Compress(new byte[64 * 1024 + 1])));
+
+        await h.ExpectCloseThenEndAsync(CloseCode.MessageTooBig);
+    }
+
+    [Fact]
     public async Task A_streamed_compressed_message_arrives_in_bounded_parts()
     {
         await using var h = Start(Role.Server, configure: o => (o.MaxMessageSize, o.MaxFrameSize) = (1024, 1024 * 1024));
