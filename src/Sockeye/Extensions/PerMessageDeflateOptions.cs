@@ -19,6 +19,12 @@ public sealed class PerMessageDeflateOptions
     /// </summary>
     public int ClientMaxWindowBits { get; set; } = 15;
 
+    /// <summary>
+    /// Client: whether the offer carries <c>client_max_window_bits</c> (default true), which lets the server choose a
+    /// smaller window for what the client sends (§7.1.2.2); with a value when <see cref="ClientMaxWindowBits"/> is below 15.
+    /// </summary>
+    public bool OfferClientMaxWindowBits { get; set; } = true;
+
     /// <summary>The server resets its compressor after every message (<c>server_no_context_takeover</c>, §7.1.1.1).</summary>
     public bool ServerNoContextTakeover { get; set; }
 
