@@ -8,6 +8,7 @@ const { test, describe, afterEach } = require('node:test');
 const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
 const net = require('node:net');
+const { isDeepStrictEqual } = require('node:util');
 const { WebSocketServer } = require('ws');
 const { runConnect, clip } = require('../lib/sockeye');
 const { startProxy, parseExtensions } = require('../lib/wire');
@@ -62,9 +63,10 @@ function paramsOf(value) {
 /**
  * Runs `sockeye connect ...args --echo` against a ws server with perMessageDeflate options `wsDeflate`
  * (threshold 0: ws compresses everything) through a proxy, and checks offer, answer, the stderr
- * extensions line, the echoes and both directions on the wire. Returns what was seen.
+ * extensions line, the echoes and both directions on the wire. The offer must equal expectedOffer
+ * (null: no offer at all), or contain at least the parameters of offerIncludes. Returns what was seen.
  */
-async function echoRun(args, wsDeflate, { expectedOffer, threshold = 32, sent = messageSet() } = {}) {
+async function echoRun(args, wsDeflate, { expectedOffer, offerIncludes, threshold = 32, sent = messageSet() } = {}) {
   const { port, session } = await echoingWsServer(wsDeflate === false ? false : { threshold: 0, ...wsDeflate }, sent);
   const proxy = await startProxy(port, { keepPayloads: true });
   cleanups.push(() => proxy.close());
@@ -78,11 +80,16 @@ async function echoRun(args, wsDeflate, { expectedOffer, threshold = 32, sent = 
   const answerHeader = conn.responseHeaders['sec-websocket-extensions'];
   const seen = { r, ws, conn, offerHeader, answerHeader };
 
+  let offer = null;
   if (expectedOffer === null) {
     assert.equal(offerHeader, undefined, `sockeye offered ${JSON.stringify(offerHeader)} without --deflate`);
   } else {
     assert.equal(offerHeader?.length, 1, `offer header lines: ${JSON.stringify(offerHeader)}`);
-    assert.deepEqual(offerOf(offerHeader[0]), expectedOffer, `sockeye offered ${JSON.stringify(offerHeader[0])}`);
+    offer = offerOf(offerHeader[0]);
+    if (expectedOffer) assert.deepEqual(offer, expectedOffer, `sockeye offered ${JSON.stringify(offerHeader[0])}`);
+    for (const [k, v] of Object.entries(offerIncludes ?? {})) {
+      assert.equal(offer[k], v, `sockeye's offer ${JSON.stringify(offerHeader[0])} lacks ${k}${v === true ? '' : `=${v}`}`);
+    }
   }
 
   // The echoes, byte for byte and type for type.
@@ -94,7 +101,7 @@ async function echoRun(args, wsDeflate, { expectedOffer, threshold = 32, sent = 
 
   if (!answerHeader) {
     assert.equal(ws.extensions, '', 'ws negotiated nothing');
-    if (expectedOffer !== null) assert.deepEqual(extensionLines(r.stderr), ['none'], `stderr:\n${r.stderr}`);
+    if (offer !== null) assert.deepEqual(extensionLines(r.stderr), ['none'], `stderr:\n${r.stderr}`);
     for (const dir of [conn.up, conn.down]) {
       assert.equal(dir.messages.length, sent.length, `${dir.name} messages`);
       dir.messages.forEach((m, i) => assert.ok(!m.compressed, `${dir.name} message ${i} has RSV1 without negotiation`));
@@ -104,7 +111,7 @@ async function echoRun(args, wsDeflate, { expectedOffer, threshold = 32, sent = 
 
   assert.equal(answerHeader.length, 1);
   assert.equal(ws.extensions, 'permessage-deflate', 'ws negotiated permessage-deflate');
-  const { params, agreed } = judgeAnswer(expectedOffer, answerHeader[0]);
+  const { params, agreed } = judgeAnswer(offer, answerHeader[0]);
   const lines = extensionLines(r.stderr);
   assert.equal(lines.length, 1, `expected one 'sockeye: extensions:' line on stderr:\n${r.stderr}`);
   assert.deepEqual(paramsOf(lines[0]), paramsOf(answerHeader[0]), `stderr says '${lines[0]}', the server answered '${answerHeader[0]}'`);
@@ -145,23 +152,36 @@ describe('sockeye connect --deflate --echo -> ws server (permessage-deflate)', (
     ['client_no_context_takeover; server_no_context_takeover; server_max_window_bits=10; client_max_window_bits=12',
       { client_no_context_takeover: true, server_no_context_takeover: true, server_max_window_bits: 10, client_max_window_bits: 12 }],
   ];
-  for (const [offer, expectedOffer] of OFFERS) {
-    test(`--deflate-offer "${offer}": offered exactly, ws echoes it, echoes byte-exact, compressed both ways`, async () => {
-      const s = await echoRun(['--deflate-offer', offer], {}, { expectedOffer });
+  for (const [offer, given] of OFFERS) {
+    test(`--deflate-offer "${offer}": offered, ws echoes it, echoes byte-exact, compressed both ways`, async () => {
+      // (Whether the offer is exactly these parameters is the test after this loop.)
+      const s = await echoRun(['--deflate-offer', offer], {}, { offerIncludes: given });
       // ws accepts what was offered and keeps the offered values.
-      for (const [k, v] of Object.entries(expectedOffer)) {
+      for (const [k, v] of Object.entries(given)) {
         if (k === 'client_max_window_bits' && v === true) continue; // ws drops a valueless one
         assert.equal(s.params[k], v, `answer ${k}`);
       }
     });
   }
 
+  test('--deflate-offer PARAMS offers exactly "permessage-deflate; PARAMS" (contract)', async () => {
+    const sent = [];
+    for (const [offer, given] of OFFERS) {
+      const { url, seen } = await rawAnsweringServer(['permessage-deflate']);
+      await runConnect(['--deflate-offer', offer, url]);
+      const line = /^sec-websocket-extensions:(.*)$/im.exec(seen.request ?? '')?.[1]?.trim();
+      sent.push({ offer, line, ok: line !== undefined && isDeepStrictEqual(offerOf(line), given) });
+    }
+    const wrong = sent.filter((x) => !x.ok);
+    assert.deepEqual(wrong, [], `offers that differ from "permessage-deflate; PARAMS":\n${wrong.map((x) => `  --deflate-offer "${x.offer}" sent "${x.line}"`).join('\n')}`);
+  });
+
   test('client_no_context_takeover is really honoured: sockeye compresses repeated messages alike', async () => {
     const text = randomText(5000);
     const sent = Array.from({ length: 4 }, (_, i) => ({
       label: `repeat ${i}`, kind: 'random', size: 5000, isBinary: false, data: text, bytes: Buffer.from(text),
     }));
-    const without = await echoRun(['--deflate-offer', 'client_no_context_takeover'], {}, { expectedOffer: { client_no_context_takeover: true }, sent });
+    const without = await echoRun(['--deflate-offer', 'client_no_context_takeover'], {}, { offerIncludes: { client_no_context_takeover: true }, sent });
     const sizes = without.conn.up.messages.map((m) => m.wireLength);
     assert.equal(new Set(sizes).size, 1, `sockeye's compressed sizes without context takeover: ${sizes}`);
     while (cleanups.length) await cleanups.pop()();
@@ -248,7 +268,8 @@ describe('sockeye connect vs a server answering with invalid or unoffered extens
 
   // [connect args, answer header lines, why it is wrong]
   const BAD = [
-    [['--deflate-offer', 'server_no_context_takeover'], ['permessage-deflate; client_max_window_bits=10'], 'client_max_window_bits was not offered'],
+    [['--deflate-offer', 'server_no_context_takeover'], ['permessage-deflate; server_no_context_takeover; client_max_window_bits=10'],
+      'client_max_window_bits was not offered'],
     [['--deflate'], ['permessage-deflate; foo=1'], 'unknown parameter'],
     [['--deflate'], ['x-unknown'], 'an extension that was never offered'],
     [[], ['permessage-deflate'], 'permessage-deflate without any offer'],
@@ -268,8 +289,14 @@ describe('sockeye connect vs a server answering with invalid or unoffered extens
   for (const [args, answer, why] of BAD) {
     test(`${args.join(' ') || '(no --deflate)'} answered "${answer.join('" + "')}" (${why}) -> connect fails`, async () => {
       const { url, seen } = await rawAnsweringServer(answer);
-      const r = await runConnect([...args, url], { keepStdinOpen: true });
+      // stdin is at EOF at once: a client that wrongly accepts the answer closes with 1000 and exits 0.
+      const r = await runConnect([...args, url]);
       assert.ok(seen.request, 'the server got the upgrade request');
+      const offered = /^sec-websocket-extensions:(.*)$/im.exec(seen.request)?.[1]?.trim();
+      if (/client_max_window_bits was not offered/.test(why)) {
+        assert.doesNotMatch(offered ?? '', /client_max_window_bits/,
+          `the answer is invalid only if client_max_window_bits was not offered, but sockeye offered "${offered}" for ${args.join(' ')}`);
+      }
       assert.notEqual(r.code, 0, `connect must fail\n${describeRun(r)}`);
       assert.match(r.stderr, /extension|deflate|window|takeover/i, `stderr should say what is wrong with the answer\n${describeRun(r)}`);
       assert.equal(r.stdout, '', 'nothing printed on stdout');
