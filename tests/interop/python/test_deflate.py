@@ -52,6 +52,8 @@ def message_set(sizes=SIZES):
                 (f"text/random/{n}", "random", random_text(n)),
                 (f"binary/compressible/{n}", "compressible", compressible_bytes(n)),
                 (f"binary/random/{n}", "random", os.urandom(n))]
+    # Redundant only at distance 6000: shows whether a compressor kept to a window of 2^12 or less.
+    out.append(("binary/long-range/18000", "long-range", os.urandom(6000) * 3))
     for label, _, data in out:
         size = len(data.encode() if isinstance(data, str) else data)
         assert size == int(label.rsplit("/", 1)[1]), f"generator: {label} is {size} bytes"
