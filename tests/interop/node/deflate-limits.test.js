@@ -143,6 +143,33 @@ describe(`decompression bombs and bad compressed data vs sockeye serve --max-mes
     }
   });
 
+  test('ws (real peer) sends 1 MiB of random bytes (at the limit; compressed it is a few bytes larger): echoed', async () => {
+    // --max-message limits messages; a compressed frame of an incompressible message at the limit
+    // carries a few bytes of DEFLATE overhead more than the message itself.
+    const proxy = await startProxy(server.port);
+    try {
+      const ws = new WebSocket(proxy.url, { perMessageDeflate: { threshold: 0 } });
+      ws.on('error', () => {});
+      await new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject); });
+      const payload = crypto.randomBytes(MAX);
+      const outcome = new Promise((resolve) => {
+        ws.once('message', (d) => resolve({ echo: d }));
+        ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() }));
+      });
+      ws.send(payload, { binary: true });
+      const r = await withTimeout(outcome, 15000, 'echo of the message at the limit');
+      const m = proxy.connections[0].up.messages[0];
+      assert.ok(r.echo, `sockeye closed with ${r.code} "${r.reason}" instead of echoing a ${MAX}-byte message (limit ${MAX}); ` +
+        `on the wire it was ${m ? `${m.compressed ? 'compressed' : 'uncompressed'}, ${m.wireLength} bytes` : 'not seen'}`);
+      assert.ok(Buffer.compare(r.echo, payload) === 0, 'echo differs');
+      const closed = new Promise((res) => ws.once('close', res));
+      ws.close(1000);
+      await closed;
+    } finally {
+      await proxy.close();
+    }
+  });
+
   test('ws (real peer, threshold 0) sends 4 MiB of zeros in ~4 KiB on the wire -> 1009, server stays up', async () => {
     const proxy = await startProxy(server.port);
     try {

@@ -206,6 +206,12 @@ describe('sockeye connect --deflate --echo -> ws server (permessage-deflate)', (
     await echoRun(['--deflate'], false, { expectedOffer: { client_max_window_bits: true }, sent: messageSet([0, 100, 64 * 1024]) });
   });
 
+  test('--deflate --max-message 65536: an incompressible 65536-byte message (a few bytes larger compressed) is echoed', async () => {
+    const data = crypto.randomBytes(65536);
+    const sent = [{ label: 'random 65536', kind: 'random', size: data.length, isBinary: true, data, bytes: data }];
+    await echoRun(['--deflate', '--max-message', '65536'], {}, { expectedOffer: { client_max_window_bits: true }, sent });
+  });
+
   test('without --deflate nothing is offered, even to a deflate-capable ws server', async () => {
     const s = await echoRun([], {}, { expectedOffer: null, sent: messageSet([0, 100, 64 * 1024]) });
     assert.deepEqual(extensionLines(s.r.stderr), [], 'no extensions line without --deflate');
