@@ -9,7 +9,6 @@ call - that Sockeye kept to the agreed window and context-takeover rules.
 import asyncio
 import contextlib
 import os
-import re
 
 import websockets
 from websockets.extensions.permessage_deflate import ClientPerMessageDeflateFactory, ServerPerMessageDeflateFactory
