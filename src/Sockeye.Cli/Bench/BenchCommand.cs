@@ -56,8 +56,8 @@ public static class BenchCommand
         };
         var verifyEvery = new Option<int>("--verify-every")
         {
-            Description = "With --deflate: inflate and check every echo on every Nth connection (1 = all), only the first echo on the others",
-            DefaultValueFactory = _ => 16,
+            Description = "With --deflate: inflate and check every echo on 1 in N connections, only the first echo on the others (default 1: all)",
+            DefaultValueFactory = _ => 1,
         };
         var idleEcho = new Option<bool>("--idle-echo")
         {

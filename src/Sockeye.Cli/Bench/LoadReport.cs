@@ -98,7 +98,7 @@ internal sealed record LoadReport(
         if (s.Deflate)
         {
             output.WriteLine($"  deflate     offered '{s.DeflateOffer}', server answered '{Extensions}'");
-            output.WriteLine($"              {CompressedPercent:F1}% of echoes compressed; {Verified:N0} echo contents checked (every echo on 1 in {s.VerifyEvery} connections, the first on the others)");
+            output.WriteLine($"              {CompressedPercent:F1}% of echoes compressed; {Verified:N0} echo contents checked ({(s.VerifyEvery == 1 ? "all" : $"every echo on 1 in {s.VerifyEvery} connections, the first on the others")})");
         }
 
         output.WriteLine($"  latency us  p50 {PercentileMicros(50):F1}  p90 {PercentileMicros(90):F1}  p99 {PercentileMicros(99):F1}  p99.9 {PercentileMicros(99.9):F1}  max {TicksToMicros(Latency.Max):F1}");
