@@ -10,7 +10,7 @@
 //        decline        no Sec-WebSocket-Extensions in the 101
 //        unknown-param  answers `permessage-deflate; foo`
 //        client-bits    always answers client_max_window_bits=15 (invalid if the client did not offer it)
-//        corrupt        the 5th echo of each connection inflates to different text
+//        corrupt        the 2nd echo of each connection (inside the client's first window) inflates to different text
 //        rsv1-cont      compressed echoes split in two frames with RSV1 on both
 const net = require('net');
 const crypto = require('crypto');
@@ -61,7 +61,7 @@ net.createServer((socket) => {
     count++;
     if (!deflate || (mode === 'good' && count % 2 === 0)) { socket.write(frame(opcode, data)); return; }
     let text = data;
-    if (mode === 'corrupt' && count === 5) { text = Buffer.from(data); text[text.length >> 1] ^= 0x01; }
+    if (mode === 'corrupt' && count === 2) { text = Buffer.from(data); text[text.length >> 1] ^= 0x01; }
     const z = await compress(text);
     const split = (mode === 'good' && count % 3 === 0) || mode === 'rsv1-cont';
     if (split && z.length >= 2) {
@@ -102,7 +102,8 @@ net.createServer((socket) => {
       const opcode = buf[0] & 0x0f;
       const rsv1 = (buf[0] & 0x40) !== 0;
       buf = buf.subarray(hl + n);
-      if (opcode === 8) { socket.end(frame(8, payload.subarray(0, 2))); return; }
+      // The close answer queues behind pending echoes, so the client sees every echo it is owed.
+      if (opcode === 8) { chain = chain.then(() => socket.end(frame(8, payload.subarray(0, 2)))); return; }
       // The client compresses every message on its own, so each inflates without history.
       const data = rsv1 ? zlib.inflateRawSync(Buffer.concat([payload, TAIL]), { finishFlush: zlib.constants.Z_SYNC_FLUSH }) : payload;
       chain = chain.then(() => echo(opcode, data));
