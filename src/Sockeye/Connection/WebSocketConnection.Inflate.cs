@@ -12,6 +12,9 @@ public sealed partial class WebSocketConnection
 
     private readonly PerMessageDeflate? _deflate;
 
+    /// <summary>The permessage-deflate state (tests look at its contexts).</summary>
+    internal PerMessageDeflate? Deflate => _deflate;
+
     /// <summary>
     /// Inflates one chunk of a compressed message's payload (RFC 7692 §7.2.2) straight into the message buffer. The
     /// output is counted against the message size limit as it is produced, so a small frame that inflates past the
