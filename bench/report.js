@@ -51,6 +51,8 @@ for (const [id, sc] of Object.entries(SCENARIOS)) {
     for (const k of DETAIL) s[k] = median(ok.map((r) => r.result[k]));
     s.first_error = ok.map((r) => r.result.first_error).find(Boolean) ?? null;
     s.extensions = ok.map((r) => r.result.extensions).find(Boolean) ?? null;
+    // Throughput per second of server CPU: steadier than msgs/s when other work shares the server's core.
+    s.msgs_per_server_cpu_s = median(ok.map((r) => (r.result.server_cpu_pct > 0 ? r.result.msgs_per_s / (r.result.server_cpu_pct / 100) : null)));
     s.crashed = rs.some((r) => !r.server_alive);
     failedRuns += rs.length - ok.length;
     byServer[server] = s;
@@ -111,7 +113,7 @@ if (summary.f || summary.g) {
     'compressed on its own; servers compress every echo: sockeye serve ' + (meta.sockeye_deflate_args || '(defaults)') +
     ', Kestrel DangerousEnableCompression, Node ws perMessageDeflate threshold 0; all with server context takeover unless they answer otherwise.');
   console.log('wire bytes are WebSocket frames (header + payload) per message, medians; the JSON messages are 64 B (f) and 1,024 B (g) uncompressed.');
-  const zrows = [['scenario', 'server', 'answered', 'B/msg client->server', 'B/msg server->client', 'compressed', 'echoes checked']];
+  const zrows = [['scenario', 'server', 'answered', 'B/msg client->server', 'B/msg server->client', 'compressed', 'echoes checked', 'msgs per server cpu-s']];
   for (const id of ['f', 'g']) {
     const x = summary[id];
     if (!x) continue;
@@ -121,11 +123,13 @@ if (summary.f || summary.g) {
       zrows.push([id, s, v.extensions ?? '-',
         id === 'f' ? fmt(v.tx_bytes_per_msg, 1) : '-', id === 'f' ? fmt(v.rx_bytes_per_msg, 1) : '-',
         id === 'f' ? `${fmt(v.compressed_pct, 1)} %` : `${fmt(v.compressed_echoes, 0)}/${fmt(v.echoes, 0)}`,
-        id === 'f' ? fmt(v.verified_replies, 0) : fmt(v.echoes, 0)]);
+        id === 'f' ? fmt(v.verified_replies, 0) : fmt(v.echoes, 0),
+        id === 'f' ? fmt(v.msgs_per_server_cpu_s, 0) : '-']);
     }
   }
   const zw = zrows[0].map((_, c) => Math.max(...zrows.map((row) => String(row[c]).length)));
   for (const row of zrows) console.log(row.map((cell, c) => (c >= 3 ? String(cell).padStart(zw[c]) : String(cell).padEnd(zw[c]))).join('  ').trimEnd());
+  console.log('msgs per server cpu-s: msgs/s divided by the server\'s share of its core (median over runs); when the server is below ~95 % cpu, other work on its core or waiting limited it.');
   if (meta.generator_check) console.log(`generator self-check (bench/check-generator.sh): ${meta.generator_check}`);
 }
 for (const [id, x] of Object.entries(summary)) {
