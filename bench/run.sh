@@ -20,10 +20,12 @@
 # Environment: SOCKEYE_DLL  sockeye.dll to serve and to load with (default: the Release build;
 #                           when set and present, the CLI is not rebuilt)
 #              BENCH_CLIENT_DLL  dll whose `bench` command generates the load (default: SOCKEYE_DLL)
-#              BENCH_PORT_BASE   first of four ports (default 18741)
+#              BENCH_PORT_BASE   first of four ports (default 18741); bench/check-generator.sh's fake
+#                                servers use BENCH_PORT_BASE+20 and up
 #
-# Exit status: non-zero when a build fails or a server or the load generator crashed; with
-# --smoke also when any run reported errors. Timings are never asserted.
+# Exit status: non-zero when a build fails, a server or the load generator crashed, or
+# bench/check-generator.sh failed (it runs with --smoke and with f or g); with --smoke also when
+# any run reported errors. Timings are never asserted.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -44,7 +46,7 @@ while (($#)); do
     --scenarios) SCENARIOS="$2"; shift ;;
     --servers) SERVERS="$2"; shift ;;
     --g-connections) G_IDLE_WANT="$2"; shift ;;
-    -h | --help) sed -n '2,29p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,32p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown argument $1 (try --help)" >&2; exit 2 ;;
   esac
   shift
