@@ -46,7 +46,7 @@ while (($#)); do
     --scenarios) SCENARIOS="$2"; shift ;;
     --servers) SERVERS="$2"; shift ;;
     --g-connections) G_IDLE_WANT="$2"; shift ;;
-    -h | --help) sed -n '2,29p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,28p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown argument $1 (try --help)" >&2; exit 2 ;;
   esac
   shift
