@@ -5,6 +5,11 @@ using Sockeye.Conformance.Reporting;
 using Sockeye.Conformance.Running;
 
 // An independent RFC 6455 judge modelled on the Autobahn TestSuite; it deliberately shares no code with Sockeye.
+if (args is ["selftest"])
+{
+    return Sockeye.Conformance.Deflate.CodecSelfTest.Run(Console.Out);
+}
+
 var (options, error) = CommandLineOptions.Parse(args);
 if (options is null)
 {
