@@ -32,6 +32,8 @@ internal static class ConnectCommand
         {
             url, echo, subprotocols, headers, maxMessage, logLevel, insecure, pingInterval, pingTimeout,
         };
+        var deflate = new DeflateCliOptions();
+        deflate.AddToConnect(command);
 
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -47,6 +49,13 @@ internal static class ConnectCommand
                     PingTimeout = TimeSpan.FromSeconds(parse.GetValue(pingTimeout)),
                 },
             };
+            options.WebSocket.Deflate = deflate.ForConnect(parse, out string? deflateError);
+            if (deflateError is not null)
+            {
+                await Console.Error.WriteLineAsync($"sockeye: {deflateError}").ConfigureAwait(false);
+                return 2;
+            }
+
             foreach (string p in parse.GetValue(subprotocols) ?? [])
             {
                 options.Subprotocols.Add(p);
@@ -83,6 +92,11 @@ internal static class ConnectCommand
 
             await using (connection.ConfigureAwait(false))
             {
+                if (options.WebSocket.Deflate is not null)
+                {
+                    await Console.Error.WriteLineAsync($"sockeye: extensions: {connection.Extensions ?? "none"}").ConfigureAwait(false);
+                }
+
                 if (parse.GetValue(echo))
                 {
                     await EchoAsync(connection).ConfigureAwait(false);

@@ -34,6 +34,8 @@ internal static class ServeCommand
         command.Options.Add(inline);
         var safety = new ServeSafetyOptions();
         safety.AddTo(command);
+        var deflate = new DeflateCliOptions();
+        deflate.AddToServe(command);
         var exec = new ExecOptions();
         foreach (Option option in exec.All)
         {
@@ -85,6 +87,13 @@ internal static class ServeCommand
                     CloseTimeout = TimeSpan.FromSeconds(parse.GetValue(closeTimeout)),
                 },
             };
+            options.WebSocket.Deflate = deflate.ForServe(parse, out string? deflateError);
+            if (deflateError is not null)
+            {
+                await Console.Error.WriteLineAsync($"sockeye: {deflateError}").ConfigureAwait(false);
+                return 2;
+            }
+
             if (safety.Apply(parse, options) is { } safetyError)
             {
                 await Console.Error.WriteLineAsync($"sockeye: {safetyError}").ConfigureAwait(false);

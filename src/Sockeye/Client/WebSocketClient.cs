@@ -4,6 +4,7 @@ using System.Net.Security;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Sockeye.Extensions;
 using Sockeye.Protocol;
 using Sockeye.Transport;
 
@@ -84,7 +85,11 @@ public static class WebSocketClient
     {
         string key = HandshakeKey.NewKey();
         var subprotocols = options.Subprotocols.ToList();
-        byte[] requestBytes = UpgradeResponse.BuildRequest(uri, key, subprotocols, options.Headers);
+        PerMessageDeflateOptions? deflate = options.WebSocket.Deflate;
+        IEnumerable<KeyValuePair<string, string>> headers = deflate is null
+            ? options.Headers
+            : options.Headers.Append(new("Sec-WebSocket-Extensions", PerMessageDeflateNegotiation.Offer(deflate)));
+        byte[] requestBytes = UpgradeResponse.BuildRequest(uri, key, subprotocols, headers);
         await transport.Output.WriteAsync(requestBytes, cancellationToken).ConfigureAwait(false);
 
         PipeReader input = transport.Input;
@@ -113,7 +118,7 @@ public static class WebSocketClient
 
             // Bytes after the head are already frames; they stay in the pipe for the connection to read.
             input.AdvanceTo(consumed);
-            string? problem = UpgradeResponse.Validate(response!, key, subprotocols, out string? subprotocol);
+            string? problem = UpgradeResponse.Validate(response!, key, subprotocols, deflate, out string? subprotocol, out PerMessageDeflateParameters? compression);
             if (problem is not null)
             {
                 throw response!.StatusCode != 101
@@ -123,7 +128,7 @@ public static class WebSocketClient
 
             var request = new WebSocketRequest(RequestHead(uri, requestBytes), transport.RemoteEndPoint, transport.LocalEndPoint);
             ILogger logger = (options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger("Sockeye.Client");
-            var connection = new WebSocketConnection(transport, Role.Client, options.WebSocket.Clone(), request, subprotocol, logger);
+            var connection = new WebSocketConnection(transport, Role.Client, options.WebSocket.Clone(), request, subprotocol, logger, compression);
             connection.Start();
             return connection;
         }

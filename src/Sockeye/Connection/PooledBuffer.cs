@@ -22,6 +22,23 @@ internal sealed class PooledBuffer : IDisposable
         Length += data.Length;
     }
 
+    /// <summary>Free space for exactly <paramref name="size"/> more bytes after the content; commit with <see cref="Advance"/>.</summary>
+    public Span<byte> GetSpan(int size)
+    {
+        if (Length + size > _array.Length)
+        {
+            Grow(Length + size);
+        }
+
+        return _array.AsSpan(Length, size);
+    }
+
+    /// <summary>Adds <paramref name="count"/> bytes written into the span from <see cref="GetSpan"/>.</summary>
+    public void Advance(int count) => Length += count;
+
+    /// <summary>Forgets the content but keeps the array (the next part of a message reuses it).</summary>
+    public void Clear() => Length = 0;
+
     /// <summary>Forgets the content and returns the array to the pool, so an idle connection holds nothing.</summary>
     public void Reset()
     {

@@ -94,6 +94,7 @@ public sealed partial class WebSocketConnection
                 _assembly.Dispose();
             }
 
+            _deflate?.Dispose();
             Log.Closed(_logger, Id, CloseStatus, CloseReason);
             _closed.TrySetResult();
         }

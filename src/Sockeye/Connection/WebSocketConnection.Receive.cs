@@ -2,6 +2,7 @@ using System.Buffers;
 using System.IO.Pipelines;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using Sockeye.Extensions;
 using Sockeye.Protocol;
 
 namespace Sockeye;
@@ -19,6 +20,8 @@ public sealed partial class WebSocketConnection
     private int _maskOffset;
     private Opcode _messageOpcode;
     private ReceiveMode _messageMode;
+    private bool _messageCompressed;   // RSV1 on the message's first frame (RFC 7692 §6)
+    private bool _inflateEnded;        // the peer closed its deflate stream (BFINAL) inside this message
 
     // Whether the application has a receive pending that this loop has not answered yet, and its mode.
     private bool _hasRequest;
@@ -120,6 +123,7 @@ public sealed partial class WebSocketConnection
 
         _closeReceivedSignal.TrySetResult();
         _handoff.Complete();
+        _deflate?.Inbound.EndMessage(); // a message cut short still gives its zlib stream back
         await FinishAsync().ConfigureAwait(false);
     }
 
@@ -172,6 +176,14 @@ public sealed partial class WebSocketConnection
                     break;
                 }
 
+                if (startsMessage)
+                {
+                    // §6: RSV1 on the first frame marks the whole message compressed (continuations carry no RSV1;
+                    // ReceiveRules refuses it there and on control frames).
+                    _messageCompressed = (header.Rsv & PerMessageDeflate.Rsv1) != 0;
+                    _inflateEnded = false;
+                }
+
                 buffer = buffer.Slice(header.Size);
                 _frame = header;
                 _frameRemaining = header.PayloadLength;
@@ -221,7 +233,7 @@ public sealed partial class WebSocketConnection
         }
 
         // Fast path: a whole single-frame message is in the buffer. Unmask in place and lend it to the application.
-        if (_messageMode == ReceiveMode.Whole && _frame.Fin && firstFrame && _frameRemaining == _frame.PayloadLength && buffer.Length >= _frameRemaining)
+        if (_messageMode == ReceiveMode.Whole && !_messageCompressed && _frame.Fin && firstFrame && _frameRemaining == _frame.PayloadLength && buffer.Length >= _frameRemaining)
         {
             ReadOnlySequence<byte> payload = buffer.Slice(0, _frameRemaining);
             Unmask(payload);
@@ -251,6 +263,18 @@ public sealed partial class WebSocketConnection
 
         ReadOnlySequence<byte> chunk = buffer.Slice(0, available);
         Unmask(chunk);
+        if (_messageCompressed)
+        {
+            _frameRemaining -= available;
+            if (frameEnds)
+            {
+                _inFrame = false;
+            }
+
+            bool ok = await InflateAsync(chunk, frameEnds && _frame.Fin, type, isText).ConfigureAwait(false);
+            return (ok, ok ? buffer.Slice(chunk.End) : buffer);
+        }
+
         // §8.1 / fail fast: check each chunk as it arrives, so invalid text fails before the message is complete.
         if (isText && !ValidateUtf8(chunk))
         {

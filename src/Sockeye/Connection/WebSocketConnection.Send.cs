@@ -28,25 +28,30 @@ public sealed partial class WebSocketConnection
     private int _flushPending;
 
     /// <summary>Sends a text message.</summary>
-    public ValueTask SendTextAsync(string text, CancellationToken cancellationToken = default)
+    public ValueTask SendTextAsync(string text, CancellationToken cancellationToken = default) =>
+        SendTextAsync(text, SendOptions.None, cancellationToken);
+
+    /// <summary>Sends a text message; <paramref name="options"/> can opt it out of compression.</summary>
+    public ValueTask SendTextAsync(string text, SendOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(text);
         int byteCount = Encoding.UTF8.GetByteCount(text);
-        if (byteCount <= FlushChunk)
+        bool compress = ShouldCompress(byteCount, options);
+        if (byteCount <= FlushChunk && !compress)
         {
-            return SendMessageAsync(Opcode.Text, default, text, cancellationToken);
+            return SendMessageAsync(Opcode.Text, default, text, compress, cancellationToken);
         }
 
-        return SendLargeTextAsync(text, byteCount, cancellationToken);
+        return SendEncodedTextAsync(text, byteCount, compress, cancellationToken);
     }
 
-    private async ValueTask SendLargeTextAsync(string text, int byteCount, CancellationToken cancellationToken)
+    private async ValueTask SendEncodedTextAsync(string text, int byteCount, bool compress, CancellationToken cancellationToken)
     {
         byte[] rented = ArrayPool<byte>.Shared.Rent(byteCount);
         try
         {
             int n = Encoding.UTF8.GetBytes(text, rented);
-            await SendMessageAsync(Opcode.Text, new ReadOnlySequence<byte>(rented, 0, n), null, cancellationToken).ConfigureAwait(false);
+            await SendMessageAsync(Opcode.Text, new ReadOnlySequence<byte>(rented, 0, n), null, compress, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -55,39 +60,63 @@ public sealed partial class WebSocketConnection
     }
 
     /// <summary>Sends a text message already encoded as UTF-8. Throws <see cref="ArgumentException"/> if it is not valid UTF-8.</summary>
-    public ValueTask SendTextAsync(ReadOnlyMemory<byte> utf8, CancellationToken cancellationToken = default)
+    public ValueTask SendTextAsync(ReadOnlyMemory<byte> utf8, CancellationToken cancellationToken = default) =>
+        SendTextAsync(utf8, SendOptions.None, cancellationToken);
+
+    /// <summary>Sends a text message already encoded as UTF-8; <paramref name="options"/> can opt it out of compression.</summary>
+    public ValueTask SendTextAsync(ReadOnlyMemory<byte> utf8, SendOptions options, CancellationToken cancellationToken = default)
     {
         if (!Utf8Validator.IsValid(utf8.Span))
         {
             throw new ArgumentException("Text messages must be valid UTF-8 (RFC 6455 §5.6).", nameof(utf8));
         }
 
-        return SendMessageAsync(Opcode.Text, new ReadOnlySequence<byte>(utf8), null, cancellationToken);
+        return SendMessageAsync(Opcode.Text, new ReadOnlySequence<byte>(utf8), null, ShouldCompress(utf8.Length, options), cancellationToken);
     }
 
     /// <summary>Sends a binary message.</summary>
     public ValueTask SendBinaryAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default) =>
-        SendMessageAsync(Opcode.Binary, new ReadOnlySequence<byte>(data), null, cancellationToken);
+        SendBinaryAsync(data, SendOptions.None, cancellationToken);
+
+    /// <summary>Sends a binary message; <paramref name="options"/> can opt it out of compression.</summary>
+    public ValueTask SendBinaryAsync(ReadOnlyMemory<byte> data, SendOptions options, CancellationToken cancellationToken = default) =>
+        SendMessageAsync(Opcode.Binary, new ReadOnlySequence<byte>(data), null, ShouldCompress(data.Length, options), cancellationToken);
+
+    // RFC 7692: only when deflate was agreed, the message is not opted out, and it is big enough to gain.
+    private bool ShouldCompress(long length, SendOptions options) =>
+        _deflate is not null && (options & SendOptions.NoCompression) == 0 && _deflate.ShouldCompress(length);
 
     /// <summary>
     /// Sends a message of <paramref name="type"/> (Text or Binary) from a possibly multi-segment payload, e.g. the
     /// payload of a received <see cref="WebSocketMessage"/>. Text payloads must be valid UTF-8.
     /// </summary>
-    public ValueTask SendAsync(MessageType type, ReadOnlySequence<byte> payload, CancellationToken cancellationToken = default)
+    public ValueTask SendAsync(MessageType type, ReadOnlySequence<byte> payload, CancellationToken cancellationToken = default) =>
+        SendAsync(type, payload, SendOptions.None, cancellationToken);
+
+    /// <summary>As <see cref="SendAsync(MessageType, ReadOnlySequence{byte}, CancellationToken)"/>; <paramref name="options"/> can opt the message out of compression.</summary>
+    public ValueTask SendAsync(MessageType type, ReadOnlySequence<byte> payload, SendOptions options, CancellationToken cancellationToken = default)
     {
         if (type == MessageType.Close)
         {
             throw new ArgumentException("Use CloseAsync to close the connection.", nameof(type));
         }
 
-        return SendMessageAsync(type == MessageType.Text ? Opcode.Text : Opcode.Binary, payload, null, cancellationToken);
+        return SendMessageAsync(type == MessageType.Text ? Opcode.Text : Opcode.Binary, payload, null, ShouldCompress(payload.Length, options), cancellationToken);
     }
 
     /// <summary>
     /// Starts a message sent in fragments (§5.4), for content produced piece by piece. Other data messages wait
     /// until the returned writer completes; control frames may still go out between its fragments.
     /// </summary>
-    public async ValueTask<WebSocketMessageWriter> BeginMessageAsync(MessageType type, CancellationToken cancellationToken = default)
+    public ValueTask<WebSocketMessageWriter> BeginMessageAsync(MessageType type, CancellationToken cancellationToken = default) =>
+        BeginMessageAsync(type, SendOptions.None, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="BeginMessageAsync(MessageType, CancellationToken)"/>. A streamed message is compressed whenever
+    /// deflate was agreed (its size is not known up front) unless <paramref name="options"/> opts it out; each fragment
+    /// is flushed, so it reaches the peer without waiting for the next.
+    /// </summary>
+    public async ValueTask<WebSocketMessageWriter> BeginMessageAsync(MessageType type, SendOptions options, CancellationToken cancellationToken = default)
     {
         if (type == MessageType.Close)
         {
@@ -95,16 +124,16 @@ public sealed partial class WebSocketConnection
         }
 
         await _messageLock.WaitAsync(cancellationToken).ConfigureAwait(false);
-        return new WebSocketMessageWriter(this, type == MessageType.Text ? Opcode.Text : Opcode.Binary);
+        return new WebSocketMessageWriter(this, type == MessageType.Text ? Opcode.Text : Opcode.Binary, ShouldCompress(long.MaxValue, options));
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    internal async ValueTask WriteFragmentAsync(Opcode opcode, ReadOnlySequence<byte> payload, bool fin, CancellationToken cancellationToken)
+    internal async ValueTask WriteFragmentAsync(Opcode opcode, ReadOnlySequence<byte> payload, bool fin, bool compress, CancellationToken cancellationToken)
     {
         await _frameLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            await WriteFrameLockedAsync(opcode, fin, payload, null, isControl: false, cancellationToken).ConfigureAwait(false);
+            await WriteFrameLockedAsync(opcode, fin, payload, null, isControl: false, compress, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -115,7 +144,7 @@ public sealed partial class WebSocketConnection
     internal void EndMessage() => _messageLock.Release();
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask SendMessageAsync(Opcode opcode, ReadOnlySequence<byte> payload, string? text, CancellationToken cancellationToken)
+    private async ValueTask SendMessageAsync(Opcode opcode, ReadOnlySequence<byte> payload, string? text, bool compress, CancellationToken cancellationToken)
     {
         await _messageLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
@@ -123,7 +152,7 @@ public sealed partial class WebSocketConnection
             await _frameLock.WaitAsync(cancellationToken).ConfigureAwait(false);
             try
             {
-                await WriteFrameLockedAsync(opcode, fin: true, payload, text, isControl: false, cancellationToken).ConfigureAwait(false);
+                await WriteFrameLockedAsync(opcode, fin: true, payload, text, isControl: false, compress, cancellationToken).ConfigureAwait(false);
             }
             finally
             {
@@ -144,7 +173,7 @@ public sealed partial class WebSocketConnection
         {
             if (!_closeSent && !_outputClosed)
             {
-                await WriteFrameLockedAsync(opcode, fin: true, new ReadOnlySequence<byte>(payload), null, isControl: true, default).ConfigureAwait(false);
+                await WriteFrameLockedAsync(opcode, fin: true, new ReadOnlySequence<byte>(payload), null, isControl: true, compress: false, default).ConfigureAwait(false);
             }
         }
         catch (WebSocketClosedException)
@@ -170,7 +199,7 @@ public sealed partial class WebSocketConnection
 
             byte[] body = new byte[FrameHeader.MaxControlPayload];
             int length = ClosePayload.Write(body, code, reason);
-            await WriteFrameLockedAsync(Opcode.Close, fin: true, new ReadOnlySequence<byte>(body, 0, length), null, isControl: true, default).ConfigureAwait(false);
+            await WriteFrameLockedAsync(Opcode.Close, fin: true, new ReadOnlySequence<byte>(body, 0, length), null, isControl: true, compress: false, default).ConfigureAwait(false);
             _closeSent = true;
         }
         catch (WebSocketClosedException)
@@ -186,7 +215,7 @@ public sealed partial class WebSocketConnection
     /// <summary>Writes one frame into the output pipe and flushes. Caller holds <see cref="_frameLock"/>.</summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask WriteFrameLockedAsync(Opcode opcode, bool fin, ReadOnlySequence<byte> payload, string? text,
-        bool isControl, CancellationToken cancellationToken)
+        bool isControl, bool compress, CancellationToken cancellationToken)
     {
         if (_outputClosed || (_closeSent && !isControl))
         {
@@ -194,8 +223,12 @@ public sealed partial class WebSocketConnection
         }
 
         bool masked = _role == Role.Client;
-        uint key = masked ? NextMaskingKey() : 0;
-        if (text is not null)
+        uint key = masked && !compress ? NextMaskingKey() : 0;
+        if (compress)
+        {
+            await WriteCompressedLockedAsync(opcode, fin, payload, cancellationToken).ConfigureAwait(false);
+        }
+        else if (text is not null)
         {
             WriteTextFrame(opcode, text, masked, key);
         }
@@ -309,12 +342,12 @@ public sealed partial class WebSocketConnection
         _transport.Abort();
     }
 
-    private void WriteHeader(Opcode opcode, bool fin, long length, bool masked, uint key)
+    private void WriteHeader(Opcode opcode, bool fin, long length, bool masked, uint key, byte rsv = 0)
     {
         // Ask for room for the payload's first chunk too, so header and payload share a buffer segment and leave
         // in one send call instead of two.
         Span<byte> span = _output.GetSpan(FrameHeader.MaxSize + (int)Math.Min(length, FlushChunk));
-        _output.Advance(FrameHeader.Write(span, fin, opcode, length, masked, key));
+        _output.Advance(FrameHeader.Write(span, fin, opcode, length, masked, key, rsv));
     }
 
     private int CopyToOutput(ReadOnlySpan<byte> source, bool masked, uint key, ref int keyOffset)

@@ -2,6 +2,7 @@ using System.IO.Pipelines;
 using System.Net;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Sockeye.Extensions;
 using Sockeye.Protocol;
 using Sockeye.Transport;
 
@@ -12,7 +13,7 @@ namespace Sockeye;
 /// </summary>
 /// <remarks>
 /// <para><b>Thread safety.</b> Sends (<see cref="SendTextAsync(string, CancellationToken)"/>,
-/// <see cref="SendBinaryAsync"/>, <see cref="SendAsync"/>) may be called concurrently from any thread; each message
+/// <see cref="SendBinaryAsync(ReadOnlyMemory{byte}, CancellationToken)"/>, <see cref="SendAsync(MessageType, System.Buffers.ReadOnlySequence{byte}, CancellationToken)"/>) may be called concurrently from any thread; each message
 /// goes out whole and messages keep the order of the calls. Receives must not overlap: call
 /// <see cref="ReceiveAsync"/> (or <see cref="ReceivePartAsync"/>) again only after the previous call completed.
 /// <see cref="CloseAsync"/> may be called at any time from any thread.</para>
@@ -36,15 +37,21 @@ public sealed partial class WebSocketConnection : IAsyncDisposable
     private Task? _readLoop;
 
     internal WebSocketConnection(IWebSocketTransport transport, Role role, WebSocketOptions options, WebSocketRequest request,
-        string? subprotocol, ILogger? logger)
+        string? subprotocol, ILogger? logger, PerMessageDeflateParameters? compression = null)
     {
+        if (compression is not null)
+        {
+            _deflate = new PerMessageDeflate(role, compression, options.Deflate ?? new PerMessageDeflateOptions());
+        }
+
         _transport = transport;
         _input = transport.Input;
         _output = transport.Output;
         _role = role;
         _options = options;
         _logger = logger ?? NullLogger.Instance;
-        _rules = new ReceiveRules(role, options.MaxMessageSize, options.EffectiveMaxFrameSize, minFragmentCharge: options.MinFragmentCharge);
+        _rules = new ReceiveRules(role, options.MaxMessageSize, options.EffectiveMaxFrameSize,
+            allowedRsv: _deflate?.RsvBits ?? 0, minFragmentCharge: options.MinFragmentCharge);
         Request = request;
         Subprotocol = subprotocol;
         Id = Interlocked.Increment(ref s_nextId);
@@ -64,6 +71,12 @@ public sealed partial class WebSocketConnection : IAsyncDisposable
 
     /// <summary>The negotiated subprotocol, or null when none was agreed.</summary>
     public string? Subprotocol { get; }
+
+    /// <summary>The agreed <c>Sec-WebSocket-Extensions</c> value, or null when no extension is in use.</summary>
+    public string? Extensions => _deflate?.Header;
+
+    /// <summary>The agreed permessage-deflate parameters (RFC 7692), or null when messages are not compressed.</summary>
+    public PerMessageDeflateParameters? Compression => _deflate?.Parameters;
 
     /// <summary>
     /// The close code of the closing handshake once the connection is closing: the code the peer sent (1005 if its
@@ -91,13 +104,19 @@ public sealed partial class WebSocketConnection : IAsyncDisposable
     /// Runs a WebSocket connection over a transport whose opening handshake was already done elsewhere (custom
     /// hosting, an in-memory transport in tests). The connection starts reading at once.
     /// </summary>
+    /// <param name="transport">The transport, past its opening handshake.</param>
+    /// <param name="role">This side's role.</param>
+    /// <param name="options">Limits and timeouts (copied).</param>
+    /// <param name="subprotocol">The subprotocol agreed in the handshake.</param>
+    /// <param name="logger">Where to log.</param>
+    /// <param name="compression">permessage-deflate parameters agreed in the handshake (both sides must use the same), or null.</param>
     public static WebSocketConnection Open(IWebSocketTransport transport, Role role, WebSocketOptions? options = null,
-        string? subprotocol = null, ILogger? logger = null)
+        string? subprotocol = null, ILogger? logger = null, PerMessageDeflateParameters? compression = null)
     {
         ArgumentNullException.ThrowIfNull(transport);
         var head = new HttpHead { Method = "GET", Target = "/", VersionMajor = 1, VersionMinor = 1 };
         var request = new WebSocketRequest(head, transport.RemoteEndPoint, transport.LocalEndPoint);
-        var connection = new WebSocketConnection(transport, role, (options ?? new WebSocketOptions()).Clone(), request, subprotocol, logger);
+        var connection = new WebSocketConnection(transport, role, (options ?? new WebSocketOptions()).Clone(), request, subprotocol, logger, compression);
         connection.Start();
         return connection;
     }

@@ -5,21 +5,23 @@ using Sockeye.Protocol;
 namespace Sockeye;
 
 /// <summary>
-/// Sends one message in fragments (RFC 6455 §5.4). Obtained from <see cref="WebSocketConnection.BeginMessageAsync"/>;
+/// Sends one message in fragments (RFC 6455 §5.4). Obtained from <see cref="WebSocketConnection.BeginMessageAsync(MessageType, CancellationToken)"/>;
 /// other data messages on the connection wait until <see cref="CompleteAsync"/> or disposal ends this one.
 /// </summary>
 public sealed class WebSocketMessageWriter : IAsyncDisposable
 {
     private readonly WebSocketConnection _connection;
     private readonly Opcode _opcode;
+    private readonly bool _compress;
     private Utf8Validator _utf8;
     private bool _started;
     private bool _done;
 
-    internal WebSocketMessageWriter(WebSocketConnection connection, Opcode opcode)
+    internal WebSocketMessageWriter(WebSocketConnection connection, Opcode opcode, bool compress)
     {
         _connection = connection;
         _opcode = opcode;
+        _compress = compress;
     }
 
     /// <summary>Sends a fragment. For text messages the concatenated fragments must be valid UTF-8.</summary>
@@ -53,7 +55,7 @@ public sealed class WebSocketMessageWriter : IAsyncDisposable
 
         Opcode opcode = _started ? Opcode.Continuation : _opcode;
         _started = true;
-        return _connection.WriteFragmentAsync(opcode, new ReadOnlySequence<byte>(fragment), fin, cancellationToken);
+        return _connection.WriteFragmentAsync(opcode, new ReadOnlySequence<byte>(fragment), fin, _compress, cancellationToken);
     }
 
     private void Release()
@@ -77,7 +79,7 @@ public sealed class WebSocketMessageWriter : IAsyncDisposable
         {
             if (_started && !_connection.IsClosing)
             {
-                await _connection.WriteFragmentAsync(Opcode.Continuation, default, fin: true, default).ConfigureAwait(false);
+                await _connection.WriteFragmentAsync(Opcode.Continuation, default, fin: true, _compress, default).ConfigureAwait(false);
             }
         }
         catch (WebSocketClosedException)

@@ -43,8 +43,19 @@ public sealed class WebSocketOptions
     /// </summary>
     public TimeSpan SendTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// permessage-deflate (RFC 7692): null (the default) neither offers nor accepts it. A server accepts the first
+    /// acceptable offer within these settings; a client offers them.
+    /// </summary>
+    public PerMessageDeflateOptions? Deflate { get; set; }
+
     internal long EffectiveMaxFrameSize => MaxFrameSize ?? MaxMessageSize;
 
     /// <summary>A copy, so a connection's limits cannot change under it.</summary>
-    public WebSocketOptions Clone() => (WebSocketOptions)MemberwiseClone();
+    public WebSocketOptions Clone()
+    {
+        var copy = (WebSocketOptions)MemberwiseClone();
+        copy.Deflate = Deflate?.Clone();
+        return copy;
+    }
 }

@@ -41,8 +41,18 @@ public static class UpgradeResponse
     /// <c>Upgrade: websocket</c>, <c>Connection: Upgrade</c>, the exact accept value, a subprotocol only from those
     /// offered, and no extension that was not offered. Returns null when valid, else the reason to fail.
     /// </summary>
-    public static string? Validate(HttpHead response, string key, IReadOnlyList<string> offeredSubprotocols, out string? subprotocol)
+    public static string? Validate(HttpHead response, string key, IReadOnlyList<string> offeredSubprotocols, out string? subprotocol) =>
+        Validate(response, key, offeredSubprotocols, null, out subprotocol, out _);
+
+    /// <summary>
+    /// As <see cref="Validate(HttpHead, string, IReadOnlyList{string}, out string?)"/>, with the permessage-deflate
+    /// answer checked against what was offered (<paramref name="offeredDeflate"/>, null when nothing was):
+    /// <paramref name="compression"/> gets the agreed parameters, null when the server declined.
+    /// </summary>
+    public static string? Validate(HttpHead response, string key, IReadOnlyList<string> offeredSubprotocols,
+        PerMessageDeflateOptions? offeredDeflate, out string? subprotocol, out PerMessageDeflateParameters? compression)
     {
+        compression = null;
         ArgumentNullException.ThrowIfNull(response);
         ArgumentNullException.ThrowIfNull(offeredSubprotocols);
         subprotocol = null;
@@ -67,10 +77,12 @@ public static class UpgradeResponse
             return "Sec-WebSocket-Accept does not match the key";
         }
 
-        // §4.1 item 6: an extension the client did not request fails the connection (we request none here).
-        if (response.Count("Sec-WebSocket-Extensions") > 0)
+        // §4.1 item 6: an extension the client did not request fails the connection; RFC 7692 §7.1: so does an
+        // invalid permessage-deflate answer.
+        string? extensionProblem = Extensions.PerMessageDeflateNegotiation.ValidateResponse(ExtensionHeader.Parse(response), offeredDeflate, out compression);
+        if (extensionProblem is not null)
         {
-            return "server selected an extension that was not offered";
+            return extensionProblem;
         }
 
         // §4.1 item 6: a subprotocol that was not offered fails the connection.

@@ -5,6 +5,7 @@ using System.Net.Sockets;
 using System.Security.Authentication;
 using System.Text;
 using Microsoft.Extensions.Logging;
+using Sockeye.Extensions;
 using Sockeye.Protocol;
 using Sockeye.Transport;
 
@@ -208,14 +209,19 @@ public sealed partial class WebSocketServer
             return false;
         }
 
-        head.Compact(); // kept for connection.Request for the connection's life: keep it small
         WebSocketOptions options = endpoint.SharedOptions ??= (endpoint.Options.WebSocket ?? Options.WebSocket).Clone();
-        var connection = new WebSocketConnection(transport, Role.Server, options, request, handshake.Subprotocol, _connectionLogger)
+        // RFC 7692 §5.1: accept the first permessage-deflate offer we can; invalid offers are declined, not fatal.
+        PerMessageDeflateParameters? compression = options.Deflate is { } deflate
+            ? PerMessageDeflateNegotiation.Accept(ExtensionHeader.Parse(head), deflate)
+            : null;
+        head.Compact(); // kept for connection.Request for the connection's life: keep it small
+        var connection = new WebSocketConnection(transport, Role.Server, options, request, handshake.Subprotocol, _connectionLogger, compression)
         {
             State = handshake.State,
         };
-        await transport.Output.WriteAsync(UpgradeRequest.BuildAcceptResponse(head, handshake.Subprotocol, null, handshake.ResponseHeaders)).ConfigureAwait(false);
-        _logger.LogDebug("{Remote} #{Id} upgraded on {Path} (subprotocol {Subprotocol})", remote, connection.Id, request.Path, handshake.Subprotocol ?? "none");
+        await transport.Output.WriteAsync(UpgradeRequest.BuildAcceptResponse(head, handshake.Subprotocol, compression?.Header, handshake.ResponseHeaders)).ConfigureAwait(false);
+        _logger.LogDebug("{Remote} #{Id} upgraded on {Path} (subprotocol {Subprotocol}, extensions {Extensions})", remote, connection.Id, request.Path,
+            handshake.Subprotocol ?? "none", compression?.Header ?? "none");
 
         _connections[connection.Id] = connection;
         connection.Start();

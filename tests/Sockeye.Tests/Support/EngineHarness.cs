@@ -10,13 +10,13 @@ internal sealed class EngineHarness : IAsyncDisposable
 {
     public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
 
-    private EngineHarness(Role role, WebSocketOptions options)
+    private EngineHarness(Role role, WebSocketOptions options, PerMessageDeflateParameters? compression)
     {
         Role = role;
         Transport = new PipeTransport();
         HttpHead head = Http.Request(Http.Upgrade("GET /chat?room=1 HTTP/1.1"));
         var request = new WebSocketRequest(head, Transport.RemoteEndPoint, Transport.LocalEndPoint);
-        Connection = new WebSocketConnection(Transport, role, options, request, null, null);
+        Connection = new WebSocketConnection(Transport, role, options, request, null, null, compression);
         Connection.Start();
     }
 
@@ -27,11 +27,11 @@ internal sealed class EngineHarness : IAsyncDisposable
     public WebSocketConnection Connection { get; }
 
     /// <summary>Starts a connection; keepalive pings are off so the output holds only what a test causes.</summary>
-    public static EngineHarness Start(Role role, Action<WebSocketOptions>? configure = null)
+    public static EngineHarness Start(Role role, Action<WebSocketOptions>? configure = null, PerMessageDeflateParameters? compression = null)
     {
         var options = new WebSocketOptions { PingInterval = TimeSpan.Zero };
         configure?.Invoke(options);
-        return new EngineHarness(role, options);
+        return new EngineHarness(role, options, compression);
     }
 
     /// <summary>Whether the peer masks its frames: it does exactly when the connection under test is the server.</summary>
