@@ -44,6 +44,9 @@ internal static class DeflateCases
             [new DeflateParams { ServerMaxWindowBits = bits }]))),
     ];
 
+    /// <summary>The default offer (client role) and a plain acceptance of it (server role), as in 12.x and 13.1.</summary>
+    public static DeflateSetup DefaultSetup { get; } = Setup(Group13[0].Variant);
+
     public static IEnumerable<ConformanceCase> All()
     {
         var defaults = Group13[0].Variant;
@@ -71,6 +74,11 @@ internal static class DeflateCases
                 yield return Echo($"{id}.{i + 1}", variant, PayloadKind.Json, Sizes[i]);
             }
         }
+
+        foreach (var framing in DeflateFramingCases.All())
+        {
+            yield return framing;
+        }
     }
 
     /// <summary>
@@ -78,7 +86,7 @@ internal static class DeflateCases
     /// echoes of at least the threshold should be compressed (RFC 7692 allows plain ones, so that is NON-STRICT).
     /// Returns the failure, or the OK/NON-STRICT summary (without closing).
     /// </summary>
-    public static async Task<Verdict> EchoBatchAsync(CaseContext ctx, PayloadKind kind, int size, int count)
+    public static async Task<Verdict> EchoBatchAsync(CaseContext ctx, PayloadKind kind, int size, int count, int? fragmentSize = null)
     {
         var payloads = new DeflatePayloads(kind);
         var opcode = payloads.IsText ? Opcodes.Text : Opcodes.Binary;
@@ -89,7 +97,7 @@ internal static class DeflateCases
         for (var i = 0; i < count; i++)
         {
             var payload = payloads.Next(size);
-            await ctx.SendCompressedAsync(opcode, payload, log: i == 0);
+            await ctx.SendCompressedAsync(opcode, payload, fragmentSize, log: i == 0);
             var got = await ctx.NextAsync(ctx.Timeouts.Reply, log: i == 0);
             if (got is not MessageEvent message || message.Binary != (opcode == Opcodes.Binary) || !message.Payload.AsSpan().SequenceEqual(payload))
             {
@@ -148,6 +156,8 @@ internal static class DeflateCases
         return $"{message} (lengths {message.Payload.Length} vs {payload.Length}, first difference at byte {common})";
     }
 
+    private static DeflateSetup Setup(Variant variant) => new() { Offers = variant.ClientOffers, Answer = variant.AnswerTo };
+
     private static DeflateParams Window(int bits) => new() { ClientMaxWindowBits = true, ClientMaxWindowBitsValue = bits };
 
     private static ConformanceCase Echo(string id, Variant variant, PayloadKind kind, int size)
@@ -168,7 +178,7 @@ internal static class DeflateCases
             return echoed.Result == CaseResult.Failed ? echoed : Verdict.Combine(echoed, await Judge.CloseAsync(ctx));
         })
         {
-            Deflate = new DeflateSetup { Offers = variant.ClientOffers, Answer = offered => variant.AnswerTo(offered) },
+            Deflate = Setup(variant),
             Timeout = TimeSpan.FromSeconds(size >= 32768 ? 180 : 60),
         };
     }

@@ -175,7 +175,10 @@ internal static class DeflateNegotiationCases
         var negotiation = ctx.Negotiation ?? new Negotiation();
         if (negotiation.NotApplicable is { } notApplicable)
         {
-            var grade = ctx.DeflateExpectations.Required
+            // Only a client that offers no permessage-deflate at all fails under --require-deflate; one whose offer
+            // lacks (or has) the parameter this answer is about makes the case inapplicable, not wrong.
+            var offeredDeflate = Negotiation.ParseOffers(negotiation.Offered).Any(o => o.Params is not null);
+            var grade = ctx.DeflateExpectations.Required && !offeredDeflate
                 ? Verdict.Failed($"{notApplicable} (--require-deflate)")
                 : Verdict.Informational($"not applicable: {notApplicable}");
             return Verdict.Combine(grade, await Judge.CloseAsync(ctx));

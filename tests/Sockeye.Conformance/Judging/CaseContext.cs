@@ -90,9 +90,7 @@ internal sealed class CaseContext(WireConnection connection, Timeouts timeouts, 
     /// </summary>
     public Task<bool> SendCompressedAsync(byte opcode, ReadOnlyMemory<byte> payload, int? fragmentSize = null, bool log = true)
     {
-        var deflate = connection.Deflate ?? throw new InvalidOperationException("permessage-deflate is not in use on this connection");
-        var compressed = deflate.Compress(payload.Span);
-        LastCompressedLength = compressed.Length;
+        var compressed = Compress(payload.Span);
         var frames = fragmentSize is { } size ? OutFrame.Fragment(opcode, compressed, size) : [new OutFrame(opcode, compressed)];
         frames[0] = frames[0] with { Rsv = 4 };
         if (log)
@@ -101,6 +99,15 @@ internal sealed class CaseContext(WireConnection connection, Timeouts timeouts, 
         }
 
         return SendFramesQuietlyAsync(frames);
+    }
+
+    /// <summary>A message's payload compressed with the negotiated permessage-deflate, for cases that frame it themselves.</summary>
+    public byte[] Compress(ReadOnlySpan<byte> message)
+    {
+        var deflate = connection.Deflate ?? throw new InvalidOperationException("permessage-deflate is not in use on this connection");
+        var compressed = deflate.Compress(message);
+        LastCompressedLength = compressed.Length;
+        return compressed;
     }
 
     /// <summary>Raw bytes, e.g. part of a frame whose header was sent earlier (6.4.3).</summary>
