@@ -12,6 +12,9 @@ internal static class DeflateFramingCases
 {
     private const string Hello = "Hello";
 
+    /// <summary>13.18.11: over the common 16 MiB message limit, under the suite's own 64 MiB.</summary>
+    private const int BombBytes = 32 * 1024 * 1024;
+
     /// <summary>RFC 7692 7.2.3.1 and 7.2.3.2: "Hello" compressed, then again as a back-reference into the first.</summary>
     private static readonly byte[] HelloCompressed = [0xF2, 0x48, 0xCD, 0xC9, 0xC9, 0x07, 0x00];
 
@@ -92,6 +95,39 @@ internal static class DeflateFramingCases
                 new OutFrame(Opcodes.Text, HelloFinal, Rsv: 4));
             return await Judge.ExpectThenCloseAsync(ctx, ExpectedEvent.Text(Hello), ExpectedEvent.Text(Hello), ExpectedEvent.Text(Hello));
         });
+
+        yield return Case("13.18.10", "Send a compressed text message of 16 KiB in frames of 7 bytes; expect it echoed (the peer must inflate across any frame boundary).", async ctx =>
+        {
+            var payload = new DeflatePayloads(PayloadKind.Text).Next(16384);
+            var compressed = ctx.Compress(payload);
+            var frames = OutFrame.Fragment(Opcodes.Text, compressed, 7);
+            frames[0] = frames[0] with { Rsv = 4 };
+            await ctx.SendAsync(frames);
+            return await Judge.ExpectThenCloseAsync(ctx, ExpectedEvent.Text(payload));
+        });
+
+        yield return Case("13.18.11", $"Send a compressed text message that inflates to {BombBytes / (1024 * 1024)} MiB (some 32 KiB on the wire); expect it echoed, or failure 1009 if that is over the peer's message limit.", BombAsync);
+    }
+
+    /// <summary>
+    /// A decompression bomb: the peer must bound what it inflates by its message limit, not by the compressed size
+    /// (RFC 7692 8: compressed data can expand by up to 1032:1), and fail with 1009 (RFC 6455 7.4.1) when over it.
+    /// </summary>
+    private static async Task<Verdict> BombAsync(CaseContext ctx)
+    {
+        var payload = Payloads.Filled((byte)'a', BombBytes);
+        await ctx.SendCompressedAsync(Opcodes.Text, payload);
+        var got = await ctx.NextAsync(TimeSpan.FromSeconds(30));
+        switch (got)
+        {
+            case MessageEvent message when !message.Binary && message.Payload.AsSpan().SequenceEqual(payload):
+                return Verdict.Combine(Verdict.Ok($"echoed all {BombBytes} bytes (the peer's limit is higher)"), await Judge.CloseAsync(ctx));
+            case CloseEvent or DisconnectedEvent:
+                ctx.PushBack(got);
+                return await Judge.ExpectFailureAsync(ctx, CloseCodes.MessageTooBig);
+            default:
+                return Verdict.Failed($"expected the echo or failure 1009, got {DeflateCases.Describe(got, payload)}");
+        }
     }
 
     /// <summary>A message compressed with the negotiated deflate and split into <paramref name="count"/> frames, RSV1 on the first.</summary>
