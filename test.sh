@@ -157,7 +157,8 @@ stage_conformance_server() {
   rm -rf "$ARTIFACTS/conformance/server"
   # The judge's own deflate codec is checked against zlib first (a few seconds); groups 12/13 rely on it.
   dotnet "$CONFORMANCE_DLL" selftest || { stop_server "$pid"; return 1; }
-  dotnet "$CONFORMANCE_DLL" client --url "ws://127.0.0.1:$port/" --require-deflate --report "$ARTIFACTS/conformance/server"
+  dotnet "$CONFORMANCE_DLL" client --url "ws://127.0.0.1:$port/" --require-deflate \
+    --expected tests/Sockeye.Conformance/expected/sockeye-serve.json --report "$ARTIFACTS/conformance/server"
   rc=$?
   if ! kill -0 "$pid" 2>/dev/null; then
     say "sockeye serve died during the conformance run; its log:"
@@ -179,7 +180,8 @@ stage_conformance_client() {
   dotnet "$CONFORMANCE_DLL" server --port "$port" \
     --peer "dotnet $SOCKEYE_DLL connect --echo {url}" \
     --peer-deflate "dotnet $SOCKEYE_DLL connect --echo --deflate-offer {offer} {url}" \
-    --require-deflate --report "$ARTIFACTS/conformance/client"
+    --require-deflate --expected tests/Sockeye.Conformance/expected/sockeye-connect.json \
+    --report "$ARTIFACTS/conformance/client"
 }
 
 stage_interop_node() {
