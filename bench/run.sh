@@ -7,19 +7,25 @@
 #   bench/run.sh --smoke               # every scenario once, ~1 s each, few connections (CI)
 #   bench/run.sh --repeat 5 --duration 10 --scenarios a,b --servers sockeye,kestrel
 #   bench/run.sh --no-build            # use what is already built
+#   bench/run.sh --scenarios f,g --g-connections 2000
 #
 # Scenarios: a) 50 conns x 64 B, window 16 (msgs/s)    b) 4 conns x 64 KiB, window 4 (MB/s)
 #            c) 1 conn x 16 B, window 1 (p50 latency)   d) 10,000 idle conns (server KiB per conn)
 #            e) 100,000 idle conns from several loopback source addresses (errors, KiB per conn)
-# Servers:   sockeye (`sockeye serve`), kestrel (bench/KestrelEcho), raw (bench/RawEcho), node (bench/node-echo.js)
+#            f) compressed echo: 50 conns x 64 B JSON text, window 16, permessage-deflate (msgs/s, bytes/msg)
+#            g) 1,000 idle conns after one 1 KiB compressed JSON echo each (server KiB per conn)
+# Servers:   sockeye (`sockeye serve`), kestrel (bench/KestrelEcho), raw (bench/RawEcho), node (bench/node-echo.js);
+#            f and g run sockeye with --deflate-threshold 0, kestrel with --deflate, node with --deflate (no raw)
 #
 # Environment: SOCKEYE_DLL  sockeye.dll to serve and to load with (default: the Release build;
 #                           when set and present, the CLI is not rebuilt)
 #              BENCH_CLIENT_DLL  dll whose `bench` command generates the load (default: SOCKEYE_DLL)
-#              BENCH_PORT_BASE   first of four ports (default 18741)
+#              BENCH_PORT_BASE   first of four ports (default 18741); bench/check-generator.sh's fake
+#                                servers use BENCH_PORT_BASE+20 and up
 #
-# Exit status: non-zero when a build fails or a server or the load generator crashed; with
-# --smoke also when any run reported errors. Timings are never asserted.
+# Exit status: non-zero when a build fails, a server or the load generator crashed, or
+# bench/check-generator.sh failed (it runs with --smoke and with f or g); with --smoke also when
+# any run reported errors. Timings are never asserted.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -27,8 +33,8 @@ BENCH="$ROOT/bench"
 OUT="$ROOT/artifacts/bench"
 cd "$ROOT"
 
-SMOKE=0 BUILD=1 REPEAT=3 DURATION=5 WARMUP=2
-SCENARIOS=a,b,c,d,e
+SMOKE=0 BUILD=1 REPEAT=3 DURATION=5 WARMUP=2 G_IDLE_WANT=
+SCENARIOS=a,b,c,d,e,f,g
 SERVERS=sockeye,kestrel,raw,node
 while (($#)); do
   case "$1" in
@@ -39,7 +45,8 @@ while (($#)); do
     --warmup) WARMUP="$2"; shift ;;
     --scenarios) SCENARIOS="$2"; shift ;;
     --servers) SERVERS="$2"; shift ;;
-    -h | --help) sed -n '2,25p' "$0"; exit 0 ;;
+    --g-connections) G_IDLE_WANT="$2"; shift ;;
+    -h | --help) sed -n '2,28p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown argument $1 (try --help)" >&2; exit 2 ;;
   esac
   shift
@@ -47,10 +54,20 @@ done
 
 # Scenario sizes; smoke keeps the shapes but shrinks counts and times so the whole run is < 1 min.
 A_CONNS=50 A_WINDOW=16 B_CONNS=4 B_WINDOW=4 D_IDLE=10000 D_HOLD=3 E_IDLE=100000 E_HOLD=3
+F_CONNS=50 F_WINDOW=16 G_IDLE=1000 G_HOLD=3
 if ((SMOKE)); then
   REPEAT=1 DURATION=1 WARMUP=0.3
   A_CONNS=4 A_WINDOW=4 B_CONNS=2 B_WINDOW=2 D_IDLE=200 D_HOLD=0.5 E_IDLE=1000 E_HOLD=0.5
+  F_CONNS=4 F_WINDOW=4 G_IDLE=50 G_HOLD=0.5
 fi
+G_IDLE="${G_IDLE_WANT:-$G_IDLE}"
+
+# Compressed scenarios (f, g): what the load generator offers. client_no_context_takeover lets it
+# send prebuilt compressed frames; the servers keep their own context takeover (their default).
+DEFLATE_OFFER="client_no_context_takeover; client_max_window_bits"
+# Sockeye's default threshold (32 B) would still compress 64 B messages; 0 makes "every message
+# compressed" explicit, as for Node (threshold 0) and Kestrel (which has no threshold).
+SOCKEYE_DEFLATE_ARGS=(--deflate-threshold 0)
 
 SOCKEYE_DLL_GIVEN="${SOCKEYE_DLL:-}"
 SOCKEYE_DLL="${SOCKEYE_DLL:-$ROOT/src/Sockeye.Cli/bin/Release/net10.0/sockeye.dll}"
@@ -60,6 +77,7 @@ RAW_DLL="$BENCH/RawEcho/bin/Release/net10.0/RawEcho.dll"
 PORT_BASE="${BENCH_PORT_BASE:-18741}"
 declare -A PORT=([sockeye]=$PORT_BASE [kestrel]=$((PORT_BASE + 1)) [raw]=$((PORT_BASE + 2)) [node]=$((PORT_BASE + 3)))
 declare -A PID=()
+SERVER_MODE=plain # plain for a-e; deflate for f and g (servers restarted with compression on)
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
 mkdir -p "$OUT/logs"
@@ -109,16 +127,22 @@ fi
 # servers
 
 server_cmd() {
+  local deflate=()
+  case "$SERVER_MODE:$1" in
+    deflate:sockeye) deflate=("${SOCKEYE_DEFLATE_ARGS[@]}") ;;
+    deflate:kestrel | deflate:node) deflate=(--deflate) ;;
+  esac
   case "$1" in
-    sockeye) echo dotnet "$SOCKEYE_DLL" serve --port "${PORT[sockeye]}" --max-message 16777216 --log-level Warning ;;
-    kestrel) echo dotnet "$KESTREL_DLL" --port "${PORT[kestrel]}" ;;
+    sockeye) echo dotnet "$SOCKEYE_DLL" serve --port "${PORT[sockeye]}" --max-message 16777216 --log-level Warning "${deflate[@]}" ;;
+    kestrel) echo dotnet "$KESTREL_DLL" --port "${PORT[kestrel]}" "${deflate[@]}" ;;
     raw) echo dotnet "$RAW_DLL" --port "${PORT[raw]}" ;;
-    node) echo node "$BENCH/node-echo.js" --port "${PORT[node]}" ;;
+    node) echo node "$BENCH/node-echo.js" --port "${PORT[node]}" "${deflate[@]}" ;;
   esac
 }
 
 start_server() {
   local name="$1" port="${PORT[$1]}" i
+  echo "[$(date +%T)] $(server_cmd "$name")" >>"$OUT/logs/$name.log"
   # shellcheck disable=SC2046 # server_cmd prints a word list without spaces inside words
   "${PIN_SERVER[@]}" $(server_cmd "$name") >>"$OUT/logs/$name.log" 2>&1 &
   PID[$name]=$!
@@ -189,9 +213,12 @@ summary_of() {
     const r = JSON.parse(process.argv[1]);
     if (!r) { console.log("no result"); process.exit(0); }
     const f = (x) => (x === null || x === undefined) ? "n/a" : Math.round(x).toLocaleString("en-US");
-    console.log(r.mode === "idle"
+    const z = r.deflate_offer ? (r.mode === "idle"
+      ? `, ${f(r.compressed_echoes)}/${f(r.echoes)} echoes compressed`
+      : `, ${r.tx_bytes_per_msg} B/msg out, ${r.rx_bytes_per_msg} B/msg back, ${r.compressed_pct}% compressed`) : "";
+    console.log((r.mode === "idle"
       ? `${f(r.connected)}/${f(r.connections)} connected, ${r.kb_per_conn} KiB/conn, errors ${r.errors}`
-      : `${f(r.msgs_per_s)} msg/s, ${r.mb_per_s} MB/s, p50 ${r.p50_us} us, p99 ${r.p99_us} us, errors ${r.errors}`);' "$1"
+      : `${f(r.msgs_per_s)} msg/s, ${r.mb_per_s} MB/s, p50 ${r.p50_us} us, p99 ${r.p99_us} us, errors ${r.errors}`) + z);' "$1"
 }
 
 servers_for() {
@@ -205,6 +232,7 @@ load_args() {
     a) echo --connections "$A_CONNS" --size 64 --window "$A_WINDOW" --binary ;;
     b) echo --connections "$B_CONNS" --size 65536 --window "$B_WINDOW" --binary ;;
     c) echo --connections 1 --size 16 --window 1 --binary ;;
+    f) echo --connections "$F_CONNS" --size 64 --window "$F_WINDOW" --payload json ;;
   esac
 }
 
@@ -264,7 +292,50 @@ if has e "$SCENARIOS"; then
   done
 fi
 
+# f, g: permessage-deflate. Servers restart with compression on (raw cannot take part: a byte-copy
+# echo would return the client's compressed frames masked).
+if has f "$SCENARIOS" || has g "$SCENARIOS"; then
+  stop_all
+  SERVER_MODE=deflate
+fi
+
+# f: like a, with 64 B JSON text compressed both ways; servers stay up across repetitions.
+if has f "$SCENARIOS"; then
+  for ((rep = 1; rep <= REPEAT; rep++)); do
+    for server in $(servers_for sockeye,kestrel,node); do
+      # shellcheck disable=SC2046
+      run_one f "$server" "$rep" $(load_args f) --deflate-offer "$DEFLATE_OFFER" --duration "$DURATION" --warmup "$WARMUP"
+    done
+  done
+fi
+
+# g: like d, but each connection negotiates deflate and exchanges one 1 KiB JSON message before
+# going idle, so the compression state a server keeps per used connection is in its RSS. Once per
+# server, each on a freshly started server.
+if has g "$SCENARIOS"; then
+  G_COUNT="$(idle_count "$G_IDLE" g)"
+  for server in $( ((G_COUNT >= 10)) && servers_for sockeye,kestrel,node); do
+    stop_server "$server"
+    run_one g "$server" 1 --idle "$G_COUNT" --idle-echo --size 1024 --payload json --deflate-offer "$DEFLATE_OFFER" \
+      --duration "$G_HOLD" --source-ips "$(source_ips "$G_COUNT")"
+    stop_server "$server"
+  done
+fi
 stop_all
+
+# The generator's own deflate checks (a fake server that misbehaves on purpose): with --smoke, and
+# whenever a compressed scenario ran, so its numbers come from a generator known to check echoes.
+GENERATOR_CHECK=skipped
+if ((SMOKE)) || has f "$SCENARIOS" || has g "$SCENARIOS"; then
+  log "bench/check-generator.sh"
+  if BENCH_FAKE_PORT=$((PORT_BASE + 20)) bash "$BENCH/check-generator.sh" "$BENCH_CLIENT_DLL" >"$OUT/logs/check-generator.log" 2>&1; then
+    GENERATOR_CHECK=passed
+  else
+    GENERATOR_CHECK=failed
+    cat "$OUT/logs/check-generator.log" >&2
+  fi
+fi
+
 node "$BENCH/report.js" --runs "$RUNS" --out "$OUT/results.json" --smoke "$SMOKE" --crashes "$CRASHES" \
-  --meta "$(printf '{"repeat":%s,"duration_s":%s,"warmup_s":%s,"pinned":%s,"fd_limit":%s,"e_target":%s}' \
-    "$REPEAT" "$DURATION" "$WARMUP" "$PINNED" "$FD_LIMIT" "$E_IDLE")"
+  --meta "$(printf '{"repeat":%s,"duration_s":%s,"warmup_s":%s,"pinned":%s,"fd_limit":%s,"e_target":%s,"g_target":%s,"deflate_offer":"%s","sockeye_deflate_args":"%s","generator_check":"%s"}' \
+    "$REPEAT" "$DURATION" "$WARMUP" "$PINNED" "$FD_LIMIT" "$E_IDLE" "$G_IDLE" "$DEFLATE_OFFER" "${SOCKEYE_DEFLATE_ARGS[*]}" "$GENERATOR_CHECK")"

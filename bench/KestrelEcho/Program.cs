@@ -1,24 +1,29 @@
 // Baseline echo server on ASP.NET Core Kestrel + the framework's ManagedWebSocket, written the
 // way the ASP.NET Core docs' sample is: one buffer per connection, echo each received fragment
-// with its message type and EndOfMessage flag.
+// with its message type and EndOfMessage flag. `--deflate` accepts permessage-deflate the
+// documented way (DangerousEnableCompression; server context takeover stays on, the default).
 using System.Buffers;
 using System.Globalization;
 using System.Net.WebSockets;
 
 var port = 5001;
 var bufferSize = 4096;
-for (var i = 0; i + 1 < args.Length; i += 2)
+var deflate = false;
+for (var i = 0; i < args.Length; i++)
 {
     switch (args[i])
     {
-        case "--port":
-            port = int.Parse(args[i + 1], CultureInfo.InvariantCulture);
+        case "--deflate":
+            deflate = true;
             break;
-        case "--buffer":
-            bufferSize = int.Parse(args[i + 1], CultureInfo.InvariantCulture);
+        case "--port" when i + 1 < args.Length:
+            port = int.Parse(args[++i], CultureInfo.InvariantCulture);
+            break;
+        case "--buffer" when i + 1 < args.Length:
+            bufferSize = int.Parse(args[++i], CultureInfo.InvariantCulture);
             break;
         default:
-            await Console.Error.WriteLineAsync($"usage: KestrelEcho [--port N] [--buffer BYTES]; unknown {args[i]}").ConfigureAwait(false);
+            await Console.Error.WriteLineAsync($"usage: KestrelEcho [--port N] [--buffer BYTES] [--deflate]; unexpected {args[i]}").ConfigureAwait(false);
             return 2;
     }
 }
@@ -26,6 +31,9 @@ for (var i = 0; i + 1 < args.Length; i += 2)
 var builder = WebApplication.CreateSlimBuilder();
 builder.Logging.ClearProviders();
 builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
+
+// Compression is negotiated only when the client offers it; ManagedWebSocket then compresses every message.
+var acceptContext = new WebSocketAcceptContext { DangerousEnableCompression = deflate };
 
 var app = builder.Build();
 app.UseWebSockets();
@@ -37,7 +45,7 @@ app.Run(async context =>
         return;
     }
 
-    using var socket = await context.WebSockets.AcceptWebSocketAsync().ConfigureAwait(false);
+    using var socket = await context.WebSockets.AcceptWebSocketAsync(acceptContext).ConfigureAwait(false);
     var buffer = ArrayPool<byte>.Shared.Rent(bufferSize);
     try
     {

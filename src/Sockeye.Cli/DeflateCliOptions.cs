@@ -77,6 +77,8 @@ internal sealed class DeflateCliOptions
                 return null;
             }
 
+            // Exactly what was given: client_max_window_bits only when it is among the parameters.
+            options.OfferClientMaxWindowBits = false;
             foreach (var (key, value) in parsed[0].Parameters)
             {
                 switch (key.ToLowerInvariant())
@@ -90,8 +92,13 @@ internal sealed class DeflateCliOptions
                     case "server_max_window_bits":
                         options.ServerMaxWindowBits = int.Parse(value!, System.Globalization.CultureInfo.InvariantCulture);
                         break;
-                    case "client_max_window_bits" when value is not null:
-                        options.ClientMaxWindowBits = int.Parse(value, System.Globalization.CultureInfo.InvariantCulture);
+                    case "client_max_window_bits":
+                        options.OfferClientMaxWindowBits = true;
+                        if (value is not null)
+                        {
+                            options.ClientMaxWindowBits = int.Parse(value, System.Globalization.CultureInfo.InvariantCulture);
+                        }
+
                         break;
                 }
             }

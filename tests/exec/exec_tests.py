@@ -479,8 +479,10 @@ async def shared_exit_closes_all_and_restarts():
 @test
 async def shared_slow_client_closed_1008():
     with Server("--close-grace", "0.2", "--exec-shared", f"{PY} {PROGRAMS}/flood.py 65536 5") as s:
-        fast = await websockets.connect(s.url(), max_size=None)
-        slow = await websockets.connect(s.url(), max_size=None, max_queue=1, read_limit=2**16)
+        # Uncompressed: these repetitive lines deflate ~1000:1, and the test counts how far the slow client falls behind
+        # in bytes that its TCP buffers can hold (a compressed run needs minutes of flood to get there).
+        fast = await websockets.connect(s.url(), max_size=None, compression=None)
+        slow = await websockets.connect(s.url(), max_size=None, max_queue=1, read_limit=2**16, compression=None)
         await recv(slow)  # joined; from now on it does not read
         base = s.rss_mb()
         received = 0
@@ -510,7 +512,8 @@ async def shared_slow_client_closed_1008():
 @test
 async def backpressure_process_not_reading_stdin():
     with Server("--close-timeout", "1", "--close-grace", "0.2", "--exec", "sh -c 'echo $$; exec sleep 1000'") as s:
-        ws = await websockets.connect(s.url())
+        # Uncompressed: 200 MB of "x" would deflate to ~200 KB, which fits in socket buffers without any backpressure.
+        ws = await websockets.connect(s.url(), compression=None)
         pid = int(await recv(ws))
         base = s.rss_mb()
         chunk = "x" * 65536
@@ -535,7 +538,8 @@ async def backpressure_process_not_reading_stdin():
 async def backpressure_client_not_reading():
     line = "y" * 1000
     with Server("--close-grace", "0.2", "--exec", f"sh -c 'echo $$; exec yes {line}'") as s:
-        ws = await websockets.connect(s.url(), max_queue=1, read_limit=2**16)
+        # Uncompressed: `yes` output deflates ~1000:1, so the 1 MiB send buffer would hold about 1 GB of it.
+        ws = await websockets.connect(s.url(), max_queue=1, read_limit=2**16, compression=None)
         pid = int(await recv(ws))
         base = s.rss_mb()
 

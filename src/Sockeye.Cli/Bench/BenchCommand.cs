@@ -41,9 +41,33 @@ public static class BenchCommand
             DefaultValueFactory = _ => 128,
         };
 
+        var payload = new Option<PayloadKind>("--payload")
+        {
+            Description = "Message contents: pattern (one repeated message) or json (text ticks with a counter and varying values)",
+            DefaultValueFactory = _ => PayloadKind.Pattern,
+        };
+        var deflate = new Option<bool>("--deflate")
+        {
+            Description = $"Offer permessage-deflate ({DeflateNegotiation.DefaultOfferParameters}) and send every message compressed",
+        };
+        var deflateOffer = new Option<string?>("--deflate-offer")
+        {
+            Description = "Offer exactly 'permessage-deflate; PARAMS' instead (implies --deflate); a value starting with permessage-deflate is sent as is",
+        };
+        var verifyEvery = new Option<int>("--verify-every")
+        {
+            Description = "With --deflate: inflate and check every echo on 1 in N connections, only the first echo on the others (default 1: all)",
+            DefaultValueFactory = _ => 1,
+        };
+        var idleEcho = new Option<bool>("--idle-echo")
+        {
+            Description = "With --idle: each connection sends one message (--size, --payload, --deflate) and checks its echo before going idle",
+        };
+
         var command = new Command("bench", "Measure a WebSocket echo server: throughput, latency percentiles, or memory per idle connection")
         {
             url, connections, size, window, duration, warmup, text, binary, json, rawBaseline, idle, sourceIps, serverPid, connectConcurrency,
+            payload, deflate, deflateOffer, verifyEvery, idleEcho,
         };
 
         command.SetAction(async (ParseResult pr, CancellationToken ct) =>
@@ -59,13 +83,20 @@ public static class BenchCommand
                     Window = pr.GetValue(window),
                     DurationSeconds = pr.GetValue(duration),
                     WarmupSeconds = pr.GetValue(warmup),
-                    Text = pr.GetValue(text) && !pr.GetValue(binary),
+                    // JSON is text unless --binary asks otherwise (which Validate rejects).
+                    Text = pr.GetValue(payload) == PayloadKind.Json ? !pr.GetValue(binary) : pr.GetValue(text) && !pr.GetValue(binary),
                     Json = pr.GetValue(json),
                     RawBaseline = pr.GetValue(rawBaseline),
                     Idle = pr.GetValue(idle),
                     SourceAddresses = ParseAddresses(pr.GetValue(sourceIps)),
                     ServerPid = pr.GetValue(serverPid),
                     ConnectConcurrency = pr.GetValue(connectConcurrency),
+                    Payload = pr.GetValue(payload),
+                    DeflateOffer = pr.GetValue(deflate) || pr.GetValue(deflateOffer) is not null
+                        ? DeflateNegotiation.OfferHeader(pr.GetValue(deflateOffer))
+                        : null,
+                    VerifyEvery = pr.GetValue(verifyEvery),
+                    IdleEcho = pr.GetValue(idleEcho),
                 };
             }
             catch (FormatException ex)

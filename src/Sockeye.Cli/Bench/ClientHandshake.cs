@@ -22,9 +22,13 @@ internal static class ClientHandshake
     /// Connects (optionally from <paramref name="source"/>) and upgrades. Bytes that followed the
     /// 101 response in the same read are left at the start of <paramref name="buffer"/>.
     /// </summary>
-    /// <returns>The connected socket and the number of leftover bytes.</returns>
-    public static async Task<(Socket Socket, int Leftover)> ConnectAsync(
-        BenchTarget target, IPAddress? source, byte[] buffer, TimeSpan timeout, CancellationToken cancellationToken)
+    /// <param name="deflateOffer">A Sec-WebSocket-Extensions value offering permessage-deflate, or null.</param>
+    /// <returns>
+    /// The connected socket, the number of leftover bytes, and with an offer what the server agreed
+    /// to (a refusal or an invalid answer fails the handshake).
+    /// </returns>
+    public static async Task<(Socket Socket, int Leftover, DeflateAgreement? Deflate)> ConnectAsync(
+        BenchTarget target, IPAddress? source, byte[] buffer, TimeSpan timeout, string? deflateOffer, CancellationToken cancellationToken)
     {
         using var timeoutCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeoutCts.CancelAfter(timeout);
@@ -48,7 +52,8 @@ internal static class ClientHandshake
             var key = Convert.ToBase64String(RandomNumberGenerator.GetBytes(16));
             var request = Encoding.ASCII.GetBytes(
                 $"GET {target.PathAndQuery} HTTP/1.1\r\nHost: {target.HostHeader}\r\nUpgrade: websocket\r\n" +
-                $"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n");
+                $"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n" +
+                (deflateOffer is null ? "" : $"Sec-WebSocket-Extensions: {deflateOffer}\r\n") + "\r\n");
             await SendAllAsync(socket, request, ct).ConfigureAwait(false);
 
             var filled = 0;
@@ -69,10 +74,16 @@ internal static class ClientHandshake
                 filled += n;
             }
 
-            Validate(Encoding.ASCII.GetString(buffer, 0, headerEnd), key);
+            var extensions = Validate(Encoding.ASCII.GetString(buffer, 0, headerEnd), key);
+            if (deflateOffer is null && extensions is not null)
+            {
+                throw new InvalidDataException($"server answered extensions that were not offered: {extensions}");
+            }
+
+            var deflate = deflateOffer is null ? null : DeflateNegotiation.Accept(deflateOffer, extensions);
             var leftover = filled - (headerEnd + 4);
             buffer.AsSpan(headerEnd + 4, leftover).CopyTo(buffer);
-            return (socket, leftover);
+            return (socket, leftover, deflate);
         }
         catch
         {
@@ -90,7 +101,8 @@ internal static class ClientHandshake
         }
     }
 
-    private static void Validate(string head, string key)
+    /// <returns>The Sec-WebSocket-Extensions values, joined with commas, or null when absent.</returns>
+    private static string? Validate(string head, string key)
     {
         var lines = head.Split("\r\n");
         var status = lines[0].Split(' ', 3);
@@ -102,20 +114,34 @@ internal static class ClientHandshake
 #pragma warning disable CA5350 // RFC 6455 mandates SHA-1 for Sec-WebSocket-Accept; it is not used for security.
         var expected = Convert.ToBase64String(SHA1.HashData(Encoding.ASCII.GetBytes(key + AcceptGuid)));
 #pragma warning restore CA5350
+        var accepted = false;
+        string? extensions = null;
         foreach (var line in lines.AsSpan(1))
         {
             var colon = line.IndexOf(':', StringComparison.Ordinal);
-            if (colon > 0 && line.AsSpan(0, colon).Trim().Equals("Sec-WebSocket-Accept", StringComparison.OrdinalIgnoreCase))
+            if (colon <= 0)
             {
-                if (line[(colon + 1)..].Trim() != expected)
+                continue;
+            }
+
+            var name = line.AsSpan(0, colon).Trim();
+            var value = line[(colon + 1)..].Trim();
+            if (name.Equals("Sec-WebSocket-Accept", StringComparison.OrdinalIgnoreCase))
+            {
+                if (value != expected)
                 {
                     throw new InvalidDataException("handshake: wrong Sec-WebSocket-Accept");
                 }
 
-                return;
+                accepted = true;
+            }
+            else if (name.Equals("Sec-WebSocket-Extensions", StringComparison.OrdinalIgnoreCase))
+            {
+                // Several header lines form one comma-separated list (RFC 9110 §5.3).
+                extensions = extensions is null ? value : $"{extensions}, {value}";
             }
         }
 
-        throw new InvalidDataException("handshake: no Sec-WebSocket-Accept header");
+        return accepted ? extensions : throw new InvalidDataException("handshake: no Sec-WebSocket-Accept header");
     }
 }

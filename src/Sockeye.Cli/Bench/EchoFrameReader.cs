@@ -4,9 +4,14 @@ namespace Sockeye.Cli.Bench;
 
 /// <summary>
 /// Streaming parser for the echoed frames: reads headers just far enough to count complete
-/// messages and check their type and length, skipping payloads without touching them.
+/// messages and check their type and length, skipping payloads without touching them unless a
+/// <see cref="Sink"/> wants them.
 /// </summary>
-internal sealed class EchoFrameReader(int expectedLength, bool text, bool allowMasked)
+/// <param name="expectedLength">Length every uncompressed echo must have.</param>
+/// <param name="text">Echoes must be text (else binary) messages.</param>
+/// <param name="allowMasked">Accept masked frames (byte-copy echo baseline).</param>
+/// <param name="deflate">permessage-deflate was negotiated: RSV1 marks a compressed message.</param>
+internal sealed class EchoFrameReader(int expectedLength, bool text, bool allowMasked, bool deflate = false)
 {
     private readonly int _expectedOpcode = text ? 0x1 : 0x2;
     private long _remaining;
@@ -14,10 +19,21 @@ internal sealed class EchoFrameReader(int expectedLength, bool text, bool allowM
     private bool _frameFin;
     private bool _frameIsClose;
     private bool _inMessage;
+    private bool _messageCompressed;
     private long _messageLength;
+    private long _messageWireBytes;
 
     /// <summary>Payload bytes of the current frame not yet seen.</summary>
     public long PayloadRemaining => _remaining;
+
+    /// <summary>Receives data payloads and message ends; null to skip payloads untouched.</summary>
+    public IEchoSink? Sink { get; set; }
+
+    /// <summary>Frame bytes (headers and payloads) of all complete data messages so far.</summary>
+    public long WireBytes { get; private set; }
+
+    /// <summary>Complete messages that arrived compressed (RSV1).</summary>
+    public long CompressedMessages { get; private set; }
 
     /// <summary>
     /// Accounts for payload bytes that were discarded without being read. At least one payload
@@ -48,6 +64,11 @@ internal sealed class EchoFrameReader(int expectedLength, bool text, bool allowM
             if (_remaining > 0)
             {
                 var take = (int)Math.Min(_remaining, data.Length - pos);
+                if (_frameIsData && Sink is { } sink)
+                {
+                    sink.Payload(data.Slice(pos, take));
+                }
+
                 pos += take;
                 _remaining -= take;
                 if (_remaining > 0)
@@ -80,12 +101,20 @@ internal sealed class EchoFrameReader(int expectedLength, bool text, bool allowM
 
             if (_frameIsData && _frameFin)
             {
-                if (_messageLength != expectedLength)
+                // A compressed echo's length says nothing until inflated (the sink does that).
+                if (!_messageCompressed && _messageLength != expectedLength)
                 {
                     throw new InvalidDataException($"echoed message has {_messageLength} bytes, sent {expectedLength}");
                 }
 
                 _inMessage = false;
+                WireBytes += _messageWireBytes;
+                if (_messageCompressed)
+                {
+                    CompressedMessages++;
+                }
+
+                Sink?.MessageEnd(_messageCompressed);
                 messages++;
             }
         }
@@ -116,9 +145,12 @@ internal sealed class EchoFrameReader(int expectedLength, bool text, bool allowM
             throw new InvalidDataException("server sent a masked frame (use --raw-baseline for a byte-copy echo)");
         }
 
-        if ((b0 & 0x70) != 0)
+        var rsv1 = (b0 & 0x40) != 0;
+        if ((b0 & 0x30) != 0 || (rsv1 && !deflate))
         {
-            throw new InvalidDataException("server frame has RSV bits set, no extension was negotiated");
+            throw new InvalidDataException(deflate
+                ? "server frame has RSV2 or RSV3 set"
+                : "server frame has RSV bits set, no extension was negotiated");
         }
 
         long length = length7 switch
@@ -135,8 +167,11 @@ internal sealed class EchoFrameReader(int expectedLength, bool text, bool allowM
         {
             case 0x0 when !_inMessage:
                 throw new InvalidDataException("continuation frame outside a message");
+            case 0x0 when rsv1:
+                throw new InvalidDataException("RSV1 set on a continuation frame (RFC 7692 §6.1: only on the first)");
             case 0x0:
                 _messageLength += length;
+                _messageWireBytes += headerLength + length;
                 break;
             case 0x1 or 0x2 when _inMessage:
                 throw new InvalidDataException("new data frame inside a fragmented message");
@@ -144,10 +179,14 @@ internal sealed class EchoFrameReader(int expectedLength, bool text, bool allowM
                 throw new InvalidDataException($"echo changed the message type to opcode {opcode}");
             case 0x1 or 0x2:
                 _inMessage = true;
+                _messageCompressed = rsv1;
                 _messageLength = length;
+                _messageWireBytes = headerLength + length;
                 break;
             case 0x8 or 0x9 or 0xA when !_frameFin || length > 125:
                 throw new InvalidDataException("invalid control frame");
+            case 0x8 or 0x9 or 0xA when rsv1:
+                throw new InvalidDataException("RSV1 set on a control frame");
             case 0x8 or 0x9 or 0xA:
                 // Pings are ignored: a benchmark run is shorter than any keep-alive timeout.
                 break;
@@ -158,4 +197,15 @@ internal sealed class EchoFrameReader(int expectedLength, bool text, bool allowM
         _remaining = length;
         return headerLength;
     }
+}
+
+/// <summary>Consumer of echoed payload bytes, for checking contents.</summary>
+internal interface IEchoSink
+{
+    /// <summary>The next bytes of the current data message's payload (as on the wire, possibly compressed).</summary>
+    void Payload(ReadOnlySpan<byte> chunk);
+
+    /// <summary>The current message is complete.</summary>
+    /// <exception cref="InvalidDataException">It is not the expected echo.</exception>
+    void MessageEnd(bool compressed);
 }

@@ -13,6 +13,15 @@ internal sealed record IdleReport(
     int Dropped,
     ErrorTally Errors)
 {
+    /// <summary>With --idle-echo: connections whose one message was echoed correctly.</summary>
+    public int Echoes { get; init; }
+
+    /// <summary>Of <see cref="Echoes"/>, those that came back compressed.</summary>
+    public int CompressedEchoes { get; init; }
+
+    /// <summary>The server's permessage-deflate answer (first connection), or null.</summary>
+    public string? Extensions { get; init; }
+
     /// <summary>Server RSS growth per connection opened after the baseline, in KiB.</summary>
     public double? KbPerConnection =>
         RssBeforeKb is { } before && RssAfterKb is { } after && Connected > BaselineConnections
@@ -35,6 +44,17 @@ internal sealed record IdleReport(
         LoadReport.WriteOptional(json, "rss_after_kb", RssAfterKb);
         LoadReport.WriteOptional(json, "kb_per_conn", KbPerConnection);
         json.WriteNumber("dropped", Dropped);
+        json.WriteBoolean("idle_echo", Settings.IdleEcho);
+        if (Settings.IdleEcho)
+        {
+            json.WriteNumber("size", Settings.Size);
+            json.WriteString("payload", Settings.Payload == PayloadKind.Json ? "json" : "pattern");
+            json.WriteNumber("echoes", Echoes);
+            json.WriteNumber("compressed_echoes", CompressedEchoes);
+        }
+
+        LoadReport.WriteOptional(json, "deflate_offer", Settings.DeflateOffer);
+        LoadReport.WriteOptional(json, "extensions", Extensions);
 
         // Throughput fields keep the schema of load runs.
         json.WriteNumber("msgs_per_s", 0);
@@ -54,6 +74,16 @@ internal sealed record IdleReport(
         if (RssBeforeKb is not null)
         {
             output.WriteLine($"  server rss  {RssBeforeKb:N0} KiB with {BaselineConnections} -> {RssAfterKb:N0} KiB = {KbPerConnection:F2} KiB per connection");
+        }
+
+        if (Settings.IdleEcho)
+        {
+            output.WriteLine($"  echo        one {Settings.Size} B {(Settings.Payload == PayloadKind.Json ? "json" : "pattern")} message per connection: {Echoes:N0} echoed, {CompressedEchoes:N0} compressed");
+        }
+
+        if (Settings.Deflate)
+        {
+            output.WriteLine($"  deflate     offered '{Settings.DeflateOffer}', server answered '{Extensions}'");
         }
 
         output.WriteLine($"  errors      {Errors.Count}{(Errors.First is null ? "" : $" (first: {Errors.First})")}");

@@ -7,7 +7,9 @@ namespace Sockeye.Cli.Bench;
 /// <summary>
 /// Opens many handshaken connections that then stay silent, to measure a server's memory per
 /// idle connection. The server's RSS baseline is taken after a first slice of connections, so
-/// the code paths that the first connections JIT-compile are not charged to the rest.
+/// the code paths that the first connections JIT-compile are not charged to the rest. With
+/// <c>--idle-echo</c> each connection first exchanges one message (compressed with
+/// <c>--deflate</c>), so whatever state the server keeps after using a connection is counted.
 /// </summary>
 internal static class IdleRunner
 {
@@ -19,6 +21,11 @@ internal static class IdleRunner
         var sockets = new Socket?[total];
         var errors = new ErrorTally();
         var connected = 0;
+        var echoes = 0;
+        var compressedEchoes = 0;
+        string? extensions = null;
+        var messages = settings.IdleEcho ? MessageSet.Create(settings.Payload, settings.Size, settings.Text) : null;
+        var frames = messages is null ? null : new FrameTemplate(messages, settings.Deflate, window: 1);
         var warm = Math.Clamp(total / 10, 1, 100);
         var start = Stopwatch.GetTimestamp();
 
@@ -44,7 +51,22 @@ internal static class IdleRunner
                     var source = settings.SourceAddresses.Count == 0 ? null : settings.SourceAddresses[i % settings.SourceAddresses.Count];
                     try
                     {
-                        (sockets[i], _) = await ClientHandshake.ConnectAsync(target, source, buffer, HandshakeTimeout, cancellationToken).ConfigureAwait(false);
+                        var (socket, leftover, deflate) = await ClientHandshake.ConnectAsync(
+                            target, source, buffer, HandshakeTimeout, settings.DeflateOffer, cancellationToken).ConfigureAwait(false);
+                        sockets[i] = socket;
+                        Interlocked.CompareExchange(ref extensions, deflate?.Answer, null);
+                        if (messages is not null && frames is not null)
+                        {
+                            deflate?.EnsureClientWindowFits(messages.Size);
+                            var compressed = await ExchangeOneAsync(socket, buffer, leftover, messages, frames, i % messages.Count, deflate, settings, cancellationToken)
+                                .ConfigureAwait(false);
+                            Interlocked.Increment(ref echoes);
+                            if (compressed)
+                            {
+                                Interlocked.Increment(ref compressedEchoes);
+                            }
+                        }
+
                         Interlocked.Increment(ref connected);
                     }
                     catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
@@ -76,12 +98,56 @@ internal static class IdleRunner
                 errors.Add($"server dropped {dropped} idle connections");
             }
 
-            return new IdleReport(settings, connected, baselineConnections, connectSeconds, rssBefore, rssAfter, dropped, errors);
+            return new IdleReport(settings, connected, baselineConnections, connectSeconds, rssBefore, rssAfter, dropped, errors)
+            {
+                Echoes = echoes,
+                CompressedEchoes = compressedEchoes,
+                Extensions = extensions,
+            };
         }
         finally
         {
             await reporter.DisposeAsync().ConfigureAwait(false);
             CloseAll(sockets);
+        }
+    }
+
+    /// <summary>Sends message <paramref name="index"/> and checks its echo, contents included.</summary>
+    /// <returns>Whether the echo came back compressed.</returns>
+    private static async Task<bool> ExchangeOneAsync(
+        Socket socket, byte[] buffer, int leftover, MessageSet messages, FrameTemplate frames, int index, DeflateAgreement? deflate,
+        BenchSettings settings, CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(HandshakeTimeout);
+        await ClientHandshake.SendAllAsync(socket, frames.Frames(index, 1), timeout.Token).ConfigureAwait(false);
+
+        var reader = new EchoFrameReader(messages.Size, messages.Text, allowMasked: false, deflate is not null);
+        using var verifier = new EchoVerifier(reader, messages, index, allMessages: false);
+        reader.Sink = verifier;
+        var filled = leftover;
+        while (true)
+        {
+            var consumed = reader.Parse(buffer.AsSpan(0, filled), out var received, out var closed);
+            if (closed)
+            {
+                throw new InvalidDataException("server sent a close frame instead of the echo");
+            }
+
+            if (received > 0)
+            {
+                return reader.CompressedMessages > 0;
+            }
+
+            filled -= consumed;
+            buffer.AsSpan(consumed, filled).CopyTo(buffer);
+            var n = await socket.ReceiveAsync(buffer.AsMemory(filled), SocketFlags.None, timeout.Token).ConfigureAwait(false);
+            if (n == 0)
+            {
+                throw new InvalidDataException("server closed the connection before echoing");
+            }
+
+            filled += n;
         }
     }
 
@@ -113,7 +179,7 @@ internal static class IdleRunner
 
     private static void CloseAll(Socket?[] sockets)
     {
-        var close = new FrameTemplate(0, false, 1).CloseFrame.Span;
+        var close = FrameTemplate.CloseFrame.Span;
         foreach (var socket in sockets)
         {
             if (socket is null)

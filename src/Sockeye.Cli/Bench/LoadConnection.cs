@@ -7,9 +7,10 @@ namespace Sockeye.Cli.Bench;
 /// One connection keeping <c>window</c> messages in flight. A receive loop parses echoes and
 /// grants one send credit per completed message; a send loop turns all pending credits into a
 /// single send of prebuilt frames. Echoes arrive in order, so message n's send time lives in
-/// ring slot n % window. Nothing is allocated per message.
+/// ring slot n % window. Nothing is allocated per message. With permessage-deflate an
+/// <see cref="EchoVerifier"/> checks echo contents (all of them on sampled connections).
 /// </summary>
-internal sealed class LoadConnection
+internal sealed class LoadConnection : IDisposable
 {
     private const int ReceiveBufferSize = 64 * 1024;
     private const int DiscardThreshold = 4096;
@@ -23,19 +24,32 @@ internal sealed class LoadConnection
     private readonly byte[] _receiveBuffer;
     private readonly long[] _sentAt;
     private readonly AsyncSignal _creditSignal = new();
+    private readonly EchoVerifier? _verifier;
     private int _leftover;
     private int _credits;
+    private int _nextMessage;
     private long _received;
     private string? _error;
 
-    public LoadConnection(Socket socket, byte[] receiveBuffer, int leftover, FrameTemplate frames, RunPhase phase, BenchSettings settings)
+    /// <param name="first">Index in the message cycle this connection starts at.</param>
+    /// <param name="sampled">With deflate: check the contents of every echo, not only the first.</param>
+    public LoadConnection(
+        Socket socket, byte[] receiveBuffer, int leftover, MessageSet messages, FrameTemplate frames, int first, bool sampled,
+        DeflateAgreement? deflate, RunPhase phase, BenchSettings settings)
     {
         _socket = socket;
         _receiveBuffer = receiveBuffer;
         _leftover = leftover;
         _frames = frames;
         _phase = phase;
-        _reader = new EchoFrameReader(settings.Size, settings.Text, settings.RawBaseline);
+        _nextMessage = first;
+        _reader = new EchoFrameReader(settings.Size, settings.Text, settings.RawBaseline, deflate is not null);
+        if (deflate is not null)
+        {
+            _verifier = new EchoVerifier(_reader, messages, first, sampled);
+            _reader.Sink = _verifier;
+        }
+
         _sentAt = new long[settings.Window];
         _credits = settings.Window;
     }
@@ -50,6 +64,21 @@ internal sealed class LoadConnection
 
     public string? Error => Volatile.Read(ref _error);
 
+    /// <summary>Messages sent while measuring.</summary>
+    public long MeasuredSent { get; private set; }
+
+    /// <summary>Frame bytes sent while measuring.</summary>
+    public long MeasuredSentBytes { get; private set; }
+
+    /// <summary>Frame bytes of the echoes received while measuring.</summary>
+    public long MeasuredReceivedBytes { get; private set; }
+
+    /// <summary>Echoes received compressed while measuring.</summary>
+    public long MeasuredCompressed { get; private set; }
+
+    /// <summary>Echoes whose contents were checked (any phase).</summary>
+    public long Verified => _verifier?.Verified ?? 0;
+
     public static byte[] NewReceiveBuffer() => new byte[ReceiveBufferSize];
 
     /// <summary>Runs until the close handshake that follows <see cref="Stop"/>, or a failure.</summary>
@@ -58,7 +87,14 @@ internal sealed class LoadConnection
         var send = SendLoopAsync();
         var receive = ReceiveLoopAsync();
         await Task.WhenAll(send, receive).ConfigureAwait(false);
+        Dispose();
+    }
+
+    /// <summary>Releases the socket and the inflater; <see cref="RunAsync"/> does so when it ends.</summary>
+    public void Dispose()
+    {
         _socket.Dispose();
+        _verifier?.Dispose();
     }
 
     /// <summary>Wakes the sender after the phase became stopping, so it sends a close frame.</summary>
@@ -88,17 +124,26 @@ internal sealed class LoadConnection
                     slot = slot + 1 == _sentAt.Length ? 0 : slot + 1;
                 }
 
+                var measuring = _phase.Measuring;
                 while (credits > 0)
                 {
                     var count = Math.Min(credits, _frames.Copies);
-                    await ClientHandshake.SendAllAsync(_socket, _frames.Frames(count), default).ConfigureAwait(false);
+                    var batch = _frames.Frames(_nextMessage, count);
+                    _nextMessage = (_nextMessage + count) % _frames.Distinct;
+                    if (measuring)
+                    {
+                        MeasuredSent += count;
+                        MeasuredSentBytes += batch.Length;
+                    }
+
+                    await ClientHandshake.SendAllAsync(_socket, batch, default).ConfigureAwait(false);
                     credits -= count;
                 }
             }
 
             if (Error is null)
             {
-                await ClientHandshake.SendAllAsync(_socket, _frames.CloseFrame, default).ConfigureAwait(false);
+                await ClientHandshake.SendAllAsync(_socket, FrameTemplate.CloseFrame, default).ConfigureAwait(false);
             }
         }
         catch (Exception ex) when (ex is SocketException or ObjectDisposedException or IOException)
@@ -114,7 +159,7 @@ internal sealed class LoadConnection
             var slot = 0;
             while (true)
             {
-                if (DiscardSupported && _leftover == 0 && _reader.PayloadRemaining > DiscardThreshold)
+                if (DiscardSupported && _leftover == 0 && _reader.PayloadRemaining > DiscardThreshold && _reader.Sink is null)
                 {
                     // Inside a large payload: let the kernel drop the bytes instead of copying them
                     // out (Linux MSG_TRUNC on TCP), so big messages do not make this client the bottleneck.
@@ -138,6 +183,8 @@ internal sealed class LoadConnection
                 }
 
                 var available = _leftover + read;
+                var wireBefore = _reader.WireBytes;
+                var compressedBefore = _reader.CompressedMessages;
                 var consumed = _reader.Parse(_receiveBuffer.AsSpan(0, available), out var messages, out var closed);
 
                 // One timestamp per read: every echo in this buffer arrived together.
@@ -156,6 +203,8 @@ internal sealed class LoadConnection
                 if (measuring)
                 {
                     Measured += messages;
+                    MeasuredReceivedBytes += _reader.WireBytes - wireBefore;
+                    MeasuredCompressed += _reader.CompressedMessages - compressedBefore;
                 }
 
                 Volatile.Write(ref _received, _received + messages);

@@ -4,8 +4,21 @@ using System.Text.Json;
 namespace Sockeye.Cli.Bench;
 
 /// <summary>Outcome of a load run: throughput over the measured window, latency percentiles, errors.</summary>
+/// <param name="Extensions">The server's permessage-deflate answer (first connection), or null.</param>
+/// <param name="Sent">Messages sent while measuring.</param>
+/// <param name="SentBytes">Frame bytes (headers and payloads) sent while measuring.</param>
+/// <param name="ReceivedBytes">Frame bytes of the echoes received while measuring.</param>
+/// <param name="Compressed">Echoes received compressed while measuring.</param>
+/// <param name="Verified">Echoes whose contents were checked, in any phase.</param>
+/// <param name="Messages">Echoes received while measuring.</param>
 internal sealed record LoadReport(
     BenchSettings Settings,
+    string? Extensions,
+    long Sent,
+    long SentBytes,
+    long ReceivedBytes,
+    long Compressed,
+    long Verified,
     long Messages,
     double ElapsedSeconds,
     LatencyHistogram Latency,
@@ -22,6 +35,14 @@ internal sealed record LoadReport(
 
     public double PercentileMicros(double percentile) => TicksToMicros(Latency.Percentile(percentile));
 
+    /// <summary>Average frame bytes per message, client to server.</summary>
+    public double? SentBytesPerMessage => Sent > 0 ? (double)SentBytes / Sent : null;
+
+    /// <summary>Average frame bytes per echo, server to client.</summary>
+    public double? ReceivedBytesPerMessage => Messages > 0 ? (double)ReceivedBytes / Messages : null;
+
+    public double? CompressedPercent => Messages > 0 ? 100.0 * Compressed / Messages : null;
+
     public void WriteJson(Stream stream)
     {
         using var json = new Utf8JsonWriter(stream);
@@ -33,6 +54,9 @@ internal sealed record LoadReport(
         json.WriteNumber("size", Settings.Size);
         json.WriteNumber("window", Settings.Window);
         json.WriteString("type", Settings.Text ? "text" : "binary");
+        json.WriteString("payload", Settings.Payload == PayloadKind.Json ? "json" : "pattern");
+        WriteOptional(json, "deflate_offer", Settings.DeflateOffer);
+        WriteOptional(json, "extensions", Extensions);
         json.WriteBoolean("raw_baseline", Settings.RawBaseline);
         json.WriteNumber("warmup_s", Settings.WarmupSeconds);
         json.WriteNumber("duration_s", Math.Round(ElapsedSeconds, 3));
@@ -50,14 +74,33 @@ internal sealed record LoadReport(
         WriteOptional(json, "client_cpu_pct", ClientCpuPercent);
         WriteOptional(json, "server_cpu_pct", ServerCpuPercent);
         WriteOptional(json, "server_rss_kb", ServerRssKb);
+
+        // Bytes on the wire are WebSocket frames (headers and payloads), not TCP/IP overhead.
+        WriteOptional(json, "tx_bytes_per_msg", SentBytesPerMessage);
+        WriteOptional(json, "rx_bytes_per_msg", ReceivedBytesPerMessage);
+        json.WriteNumber("compressed_replies", Compressed);
+        WriteOptional(json, "compressed_pct", CompressedPercent);
+        json.WriteNumber("verified_replies", Verified);
+        if (Settings.Deflate)
+        {
+            json.WriteNumber("verify_every", Settings.VerifyEvery);
+        }
+
         json.WriteEndObject();
     }
 
     public void WriteText(TextWriter output)
     {
         var s = Settings;
-        output.WriteLine($"{s.Url}: {s.Connections} conn x {s.Size} B {(s.Text ? "text" : "binary")}, window {s.Window}, {ElapsedSeconds:F1} s measured after {s.WarmupSeconds:F1} s warm-up{(s.RawBaseline ? ", raw baseline" : "")}");
+        output.WriteLine($"{s.Url}: {s.Connections} conn x {s.Size} B {(s.Text ? "text" : "binary")}{(s.Payload == PayloadKind.Json ? " json" : "")}, window {s.Window}, {ElapsedSeconds:F1} s measured after {s.WarmupSeconds:F1} s warm-up{(s.RawBaseline ? ", raw baseline" : "")}");
         output.WriteLine($"  throughput  {MessagesPerSecond,14:N0} msg/s  {MegabytesPerSecond,10:F2} MB/s  ({Messages:N0} messages)");
+        output.WriteLine($"  wire        {SentBytesPerMessage:F1} B/msg sent, {ReceivedBytesPerMessage:F1} B/msg received (frame headers + payloads)");
+        if (s.Deflate)
+        {
+            output.WriteLine($"  deflate     offered '{s.DeflateOffer}', server answered '{Extensions}'");
+            output.WriteLine($"              {CompressedPercent:F1}% of echoes compressed; {Verified:N0} echo contents checked ({(s.VerifyEvery == 1 ? "all" : $"every echo on 1 in {s.VerifyEvery} connections, the first on the others")})");
+        }
+
         output.WriteLine($"  latency us  p50 {PercentileMicros(50):F1}  p90 {PercentileMicros(90):F1}  p99 {PercentileMicros(99):F1}  p99.9 {PercentileMicros(99.9):F1}  max {TicksToMicros(Latency.Max):F1}");
         output.WriteLine($"  errors      {Errors.Count}{(Errors.First is null ? "" : $" (first: {Errors.First})")}");
         if (ClientCpuPercent is not null || ServerCpuPercent is not null)

@@ -11,10 +11,12 @@ internal static class LoadRunner
 
     public static async Task<LoadReport> RunAsync(BenchSettings settings, BenchTarget target, TextWriter progress, CancellationToken cancellationToken)
     {
-        var frames = new FrameTemplate(settings.Size, settings.Text, settings.Window);
+        var messages = MessageSet.Create(settings.Payload, settings.Size, settings.Text);
+        var frames = new FrameTemplate(messages, settings.Deflate, settings.Window);
         var phase = new RunPhase();
         var connections = new LoadConnection?[settings.Connections];
         var connectErrors = new ErrorTally();
+        string? extensions = null;
 
         await Parallel.ForAsync(
             0,
@@ -26,8 +28,22 @@ internal static class LoadRunner
                 var source = settings.SourceAddresses.Count == 0 ? null : settings.SourceAddresses[i % settings.SourceAddresses.Count];
                 try
                 {
-                    var (socket, leftover) = await ClientHandshake.ConnectAsync(target, source, buffer, HandshakeTimeout, ct).ConfigureAwait(false);
-                    connections[i] = new LoadConnection(socket, buffer, leftover, frames, phase, settings);
+                    var (socket, leftover, deflate) = await ClientHandshake.ConnectAsync(target, source, buffer, HandshakeTimeout, settings.DeflateOffer, ct)
+                        .ConfigureAwait(false);
+                    try
+                    {
+                        deflate?.EnsureClientWindowFits(messages.Size);
+                    }
+                    catch
+                    {
+                        socket.Dispose();
+                        throw;
+                    }
+
+                    // Connections start at different points of the message cycle, as independent clients would.
+                    var first = (int)((long)i * 389 % messages.Count);
+                    connections[i] = new LoadConnection(socket, buffer, leftover, messages, frames, first, i % settings.VerifyEvery == 0, deflate, phase, settings);
+                    Interlocked.CompareExchange(ref extensions, deflate?.Answer, null);
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
                 {
@@ -138,6 +154,12 @@ internal static class LoadRunner
         var elapsed = measuring ? Stopwatch.GetElapsedTime(measureStart, measureEnd).TotalSeconds : 0;
         return new LoadReport(
             settings,
+            Extensions: extensions,
+            Sent: live.Sum(c => c.MeasuredSent),
+            SentBytes: live.Sum(c => c.MeasuredSentBytes),
+            ReceivedBytes: live.Sum(c => c.MeasuredReceivedBytes),
+            Compressed: live.Sum(c => c.MeasuredCompressed),
+            Verified: live.Sum(c => c.Verified),
             Messages: live.Sum(c => c.Measured),
             ElapsedSeconds: elapsed,
             Latency: latency,

@@ -69,7 +69,10 @@ public static class PerMessageDeflateNegotiation
         return null;
     }
 
-    /// <summary>Client side: the offer for <paramref name="options"/> (always with <c>client_max_window_bits</c>, so the server may lower it).</summary>
+    /// <summary>
+    /// Client side: the offer for <paramref name="options"/> (with <c>client_max_window_bits</c> unless
+    /// <see cref="PerMessageDeflateOptions.OfferClientMaxWindowBits"/> is off, so the server may lower it).
+    /// </summary>
     public static string Offer(PerMessageDeflateOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -89,10 +92,13 @@ public static class PerMessageDeflateNegotiation
             sb.Append("; ").Append(ServerBits).Append('=').Append(options.ServerMaxWindowBits.ToString(CultureInfo.InvariantCulture));
         }
 
-        sb.Append("; ").Append(ClientBits);
-        if (options.ClientMaxWindowBits < 15)
+        if (options.OfferClientMaxWindowBits || options.ClientMaxWindowBits < 15)
         {
-            sb.Append('=').Append(options.ClientMaxWindowBits.ToString(CultureInfo.InvariantCulture));
+            sb.Append("; ").Append(ClientBits);
+            if (options.ClientMaxWindowBits < 15)
+            {
+                sb.Append('=').Append(options.ClientMaxWindowBits.ToString(CultureInfo.InvariantCulture));
+            }
         }
 
         return sb.ToString();
@@ -138,8 +144,12 @@ public static class PerMessageDeflateNegotiation
             return "invalid permessage-deflate response: " + problem;
         }
 
-        // §7.1.2.2: a value is required in a response, and only when the client offered the parameter (we always do),
-        // no larger than what it offered.
+        // §7.1.2.2: only when the client offered the parameter, with a value no larger than what it offered.
+        if (r.ClientBitsPresent && !(offered.OfferClientMaxWindowBits || offered.ClientMaxWindowBits < 15))
+        {
+            return "server answered client_max_window_bits, which was not offered";
+        }
+
         if (r.ClientBitsPresent && r.ClientBits is null)
         {
             return "invalid permessage-deflate response: client_max_window_bits without a value";

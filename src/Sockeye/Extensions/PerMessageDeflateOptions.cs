@@ -19,14 +19,25 @@ public sealed class PerMessageDeflateOptions
     /// </summary>
     public int ClientMaxWindowBits { get; set; } = 15;
 
+    /// <summary>
+    /// Client: whether the offer carries <c>client_max_window_bits</c> (default true), which lets the server choose a
+    /// smaller window for what the client sends (§7.1.2.2); with a value when <see cref="ClientMaxWindowBits"/> is below 15.
+    /// </summary>
+    public bool OfferClientMaxWindowBits { get; set; } = true;
+
     /// <summary>The server resets its compressor after every message (<c>server_no_context_takeover</c>, §7.1.1.1).</summary>
     public bool ServerNoContextTakeover { get; set; }
 
     /// <summary>The client resets its compressor after every message (<c>client_no_context_takeover</c>, §7.1.1.2).</summary>
     public bool ClientNoContextTakeover { get; set; }
 
-    /// <summary>zlib compression level 1 (fastest) – 9 (smallest); default 6, zlib's own default.</summary>
-    public int CompressionLevel { get; set; } = 6;
+    /// <summary>
+    /// zlib compression level 1 (fastest) – 9 (smallest); default 1, as libwebsockets. With context takeover most of
+    /// what small messages gain comes from matching recent messages, which level 1 finds; zlib's default 6 makes a
+    /// stream of 64-byte JSON messages ~15 % smaller and costs ~3–5× the CPU once many connections' hash chains no
+    /// longer fit the cache (docs/compression.md). Large documents gain more from 6 (~25 %).
+    /// </summary>
+    public int CompressionLevel { get; set; } = 1;
 
     /// <summary>zlib memLevel 1–9: memory for the compressor's hash tables (2^(memLevel+9) bytes); default 8.</summary>
     public int MemoryLevel { get; set; } = 8;

@@ -218,9 +218,15 @@ internal static class ZlibIdleSweeper
     public static void Tick()
     {
         long now = Environment.TickCount64;
+        int before = s_contexts.Count;
         foreach (KeyValuePair<object, Action<long>> entry in s_contexts)
         {
             entry.Value(now); // a context that releases its stream unregisters itself
+        }
+
+        if (s_contexts.Count < before)
+        {
+            NativeHeap.Trim();
         }
     }
 }

@@ -44,6 +44,16 @@ public struct ReceiveRules
     /// <summary>Opcode of the open message (Text or Binary), or Continuation when none is open.</summary>
     public Opcode MessageOpcode { get; private set; }
 
+    /// <summary>True while the open message is compressed (RSV1 on its first frame, RFC 7692 §6).</summary>
+    public bool MessageCompressed { get; private set; }
+
+    /// <summary>
+    /// What a compressed message or frame may exceed the limits by on the wire: deflate adds a few bytes per stored
+    /// block to data it cannot shrink, and an incompressible message of exactly the limit must still fit. Its
+    /// inflated size is held to the limit itself (1009) as it is inflated.
+    /// </summary>
+    public static long CompressionSlack(long limit) => (limit >> 10) + 64;
+
     /// <summary>Payload bytes of the open message accepted so far.</summary>
     public long MessageLength { get; private set; }
 
@@ -121,7 +131,8 @@ public struct ReceiveRules
             return ProtocolError.Protocol("new data frame while a fragmented message is open");
         }
 
-        if (header.PayloadLength > _maxFrameSize)
+        bool compressed = (header.Rsv & 0b100) != 0 || (header.Opcode == Opcode.Continuation && MessageCompressed);
+        if (header.PayloadLength > _maxFrameSize + (compressed ? CompressionSlack(_maxFrameSize) : 0))
         {
             return ProtocolError.TooBig("frame exceeds the maximum frame size");
         }
@@ -144,19 +155,22 @@ public struct ReceiveRules
         }
 
         bool continuing = header.Opcode == Opcode.Continuation;
+        bool compressed = continuing ? MessageCompressed : (header.Rsv & 0b100) != 0;
+        long limit = _maxMessageSize + (compressed ? CompressionSlack(_maxMessageSize) : 0);
         long total = (continuing ? MessageLength : 0) + header.PayloadLength;
         // Fragment floods: a non-final fragment costs at least _minFragmentCharge, so a flood of tiny or empty
         // fragments hits the limit after maxMessageSize / _minFragmentCharge frames.
         long charge = (continuing ? MessageCharge : 0) + (header.Fin ? header.PayloadLength : Math.Max(header.PayloadLength, _minFragmentCharge));
-        if (!unlimitedMessage && (total > _maxMessageSize || charge > _maxMessageSize))
+        if (!unlimitedMessage && (total > limit || charge > limit))
         {
-            return ProtocolError.TooBig(total > _maxMessageSize
+            return ProtocolError.TooBig(total > limit
                 ? "message exceeds the maximum message size"
                 : "too many small fragments for the maximum message size");
         }
 
         MessageLength = total;
         MessageCharge = charge;
+        MessageCompressed = compressed && !header.Fin;
         MessageOpcode = header.Fin ? Opcode.Continuation : header.Opcode == Opcode.Continuation ? MessageOpcode : header.Opcode;
         return default;
     }

@@ -95,10 +95,8 @@ public sealed class HandshakeAttackTests
     }
 
     [Fact]
-    public async Task Decompression_bombs_do_not_apply_permessage_deflate_is_never_negotiated()
+    public async Task Without_deflate_settings_an_offer_is_ignored_and_RSV1_is_a_protocol_error()
     {
-        // No compression extension exists, so there is nothing to inflate: an offer is ignored and a compressed
-        // (RSV1) frame is a protocol error.
         await using var server = await Servers.StartEchoAsync();
         await using RawClient client = await RawClient.ConnectAsync(server.Port);
         await client.SendAsync(Handshake.Request(server.Port, "/", "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits"));

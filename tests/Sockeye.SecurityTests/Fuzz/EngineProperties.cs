@@ -19,12 +19,12 @@ public sealed class EngineProperties(ITestOutputHelper output)
 
     internal sealed record Piece(string Kind, byte[] Wire);
 
-    private static Gen<byte[]> Key => Gen.Byte.Array[4];
+    internal static Gen<byte[]> Key => Gen.Byte.Array[4];
 
-    private static byte[] Build(byte opcode, byte[] payload, bool fin, byte[] key, byte rsv = 0, bool mask = true, ulong? declared = null) =>
+    internal static byte[] Build(byte opcode, byte[] payload, bool fin, byte[] key, byte rsv = 0, bool mask = true, ulong? declared = null) =>
         Frames.Build(opcode, payload, fin, mask, rsv, declared, key);
 
-    private static readonly Gen<byte[]> TextBytes = Gen.Frequency(
+    internal static readonly Gen<byte[]> TextBytes = Gen.Frequency(
         (3, Gen.String.Select(s => Encoding.UTF8.GetBytes(s))),
         (1, Gen.OneOfConst("é", "€", "𝄞", "a").Array[0, 10].Select(p => Encoding.UTF8.GetBytes(string.Concat(p)))),
         (1, Gen.Byte.Array[0, 20])); // usually invalid UTF-8 → 1007
@@ -67,14 +67,16 @@ public sealed class EngineProperties(ITestOutputHelper output)
         (1, Gen.Select(Key, Gen.OneOfConst(0x8000_0000_0000_0000UL, 1UL << 40, 70_000UL), (key, length) => new Piece("declared length", Build(2, [], true, key, declared: length)))),
         (1, Gen.Byte.Array[1, 8].Select(bytes => new Piece("garbage", bytes))));
 
-    internal static readonly Gen<Piece[]> Streams = Gen.Frequency(
-        (6, SingleMessage), (1, BigMessage), (3, Fragmented), (4, Control), (1, Violation)).Array[0, 12];
+    internal static readonly Gen<Piece> AnyPiece = Gen.Frequency(
+        (6, SingleMessage), (1, BigMessage), (3, Fragmented), (4, Control), (1, Violation));
+
+    internal static readonly Gen<Piece[]> Streams = AnyPiece.Array[0, 12];
 
     internal static Gen<int[]> ChunkPlan(int length) => Gen.Frequency(
         (2, Gen.Int[1, Math.Max(1, length)].Array[0, 20]),   // cut points
         (1, Gen.Const(length <= 5_000 ? Enumerable.Range(1, Math.Max(0, length - 1)).ToArray() : [length / 2]))); // every byte
 
-    private static List<byte[]> Cut(byte[] data, int[] cuts)
+    internal static List<byte[]> Cut(byte[] data, int[] cuts)
     {
         var points = cuts.Where(c => c > 0 && c < data.Length).Distinct().Order().Prepend(0).Append(data.Length).ToList();
         var chunks = new List<byte[]>();
@@ -88,10 +90,11 @@ public sealed class EngineProperties(ITestOutputHelper output)
 
     internal sealed record Run(string Messages, ushort? CloseStatus, string Output);
 
-    internal static async Task<Run> RunAsync(IReadOnlyList<byte[]> chunks, WebSocketOptions options, bool streamed)
+    internal static async Task<Run> RunAsync(IReadOnlyList<byte[]> chunks, WebSocketOptions options, bool streamed,
+        PerMessageDeflateParameters? compression = null)
     {
         var transport = new ChunkedTransport(chunks);
-        WebSocketConnection connection = WebSocketConnection.Open(transport, Role.Server, options);
+        WebSocketConnection connection = WebSocketConnection.Open(transport, Role.Server, options, compression: compression);
         var messages = new StringBuilder();
         Task app = Task.Run(async () =>
         {

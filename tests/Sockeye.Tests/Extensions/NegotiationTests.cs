@@ -133,6 +133,16 @@ public class NegotiationTests
     }
 
     [Fact]
+    public void Client_without_client_max_window_bits_in_its_offer_refuses_an_answer_that_sets_it()
+    {
+        var offered = new PerMessageDeflateOptions { OfferClientMaxWindowBits = false, ClientNoContextTakeover = true };
+
+        Assert.Equal("permessage-deflate; client_no_context_takeover", PerMessageDeflateNegotiation.Offer(offered));
+        Assert.Contains("not offered", Validate("permessage-deflate; client_max_window_bits=10", offered, out _), StringComparison.Ordinal);
+        Assert.Null(Validate("permessage-deflate; client_no_context_takeover", offered, out _));
+    }
+
+    [Fact]
     public void Client_treats_no_answer_as_declined()
     {
         Assert.Null(Validate(null, new PerMessageDeflateOptions(), out PerMessageDeflateParameters? agreed));
