@@ -155,7 +155,10 @@ stage_conformance_server() {
   pid="$(start_server conformance-serve dotnet "$SOCKEYE_DLL" serve --host 127.0.0.1 --port "$port" --max-message 16777216)"
   wait_for_port "$port" "$pid" || { cat "$ARTIFACTS/logs/conformance-serve.server.log"; stop_server "$pid"; return 1; }
   rm -rf "$ARTIFACTS/conformance/server"
-  dotnet "$CONFORMANCE_DLL" client --url "ws://127.0.0.1:$port/" --report "$ARTIFACTS/conformance/server"
+  # The judge's own deflate codec is checked against zlib first (a few seconds); groups 12/13 rely on it.
+  dotnet "$CONFORMANCE_DLL" selftest || { stop_server "$pid"; return 1; }
+  dotnet "$CONFORMANCE_DLL" client --url "ws://127.0.0.1:$port/" --require-deflate \
+    --expected tests/Sockeye.Conformance/expected/sockeye-serve.json --report "$ARTIFACTS/conformance/server"
   rc=$?
   if ! kill -0 "$pid" 2>/dev/null; then
     say "sockeye serve died during the conformance run; its log:"
@@ -166,7 +169,8 @@ stage_conformance_server() {
   return "$rc"
 }
 
-# Conformance tool as server, driving `sockeye connect --echo`.
+# Conformance tool as server, driving `sockeye connect --echo`; groups 12/13 (permessage-deflate) start it with
+# --deflate-offer and the parameters each case wants offered ({offer}).
 stage_conformance_client() {
   require_file "$SOCKEYE_DLL" || return 1
   require_file "$CONFORMANCE_DLL" || return 1
@@ -174,7 +178,10 @@ stage_conformance_client() {
   port="$(free_port)"
   rm -rf "$ARTIFACTS/conformance/client"
   dotnet "$CONFORMANCE_DLL" server --port "$port" \
-    --peer "dotnet $SOCKEYE_DLL connect --echo {url}" --report "$ARTIFACTS/conformance/client"
+    --peer "dotnet $SOCKEYE_DLL connect --echo {url}" \
+    --peer-deflate "dotnet $SOCKEYE_DLL connect --echo --deflate-offer {offer} {url}" \
+    --require-deflate --expected tests/Sockeye.Conformance/expected/sockeye-connect.json \
+    --report "$ARTIFACTS/conformance/client"
 }
 
 stage_interop_node() {

@@ -20,6 +20,11 @@ internal sealed record CommandLineOptions(string Mode)
           --report DIR           write report.json, report.md and results.json to DIR
           --expected FILE        JSON map case id -> expected result; exit 1 on any difference instead of on FAILED
           --timeout-scale X      multiply every timeout by X (slow machines), default 1
+          --peer-deflate COMMAND server mode: the echo client for groups 12 and 13 (permessage-deflate); {offer} in it
+                                 is replaced by the parameters the case wants offered, shell-quoted (default: --peer)
+          --deflate-threshold N  echoes of at least N bytes should come back compressed (default 32)
+          --require-deflate      groups 12 and 13 fail, instead of being informational, when permessage-deflate
+                                 cannot be negotiated
         """;
 
     public Uri? Url { get; init; }
@@ -36,6 +41,12 @@ internal sealed record CommandLineOptions(string Mode)
 
     public double TimeoutScale { get; init; } = 1;
 
+    public string? PeerDeflateCommand { get; init; }
+
+    public int DeflateThreshold { get; init; } = 32;
+
+    public bool RequireDeflate { get; init; }
+
     /// <summary>The options, or an error message.</summary>
     public static (CommandLineOptions? Options, string? Error) Parse(IReadOnlyList<string> args)
     {
@@ -47,6 +58,12 @@ internal sealed record CommandLineOptions(string Mode)
         var options = new CommandLineOptions(args[0]);
         for (var i = 1; i < args.Count; i++)
         {
+            if (args[i] == "--require-deflate")
+            {
+                options = options with { RequireDeflate = true };
+                continue;
+            }
+
             if (i + 1 >= args.Count)
             {
                 return (null, $"missing value after {args[i]}");
@@ -68,6 +85,14 @@ internal sealed record CommandLineOptions(string Mode)
                 case "--peer":
                     options = options with { PeerCommand = value };
                     break;
+                case "--peer-deflate":
+                    options = options with { PeerDeflateCommand = value };
+                    break;
+                case "--deflate-threshold" when int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var threshold):
+                    options = options with { DeflateThreshold = threshold };
+                    break;
+                case "--deflate-threshold":
+                    return (null, $"--deflate-threshold must be a number of bytes, got \"{value}\"");
                 case "--cases":
                     options = options with { Cases = value };
                     break;
@@ -92,6 +117,7 @@ internal sealed record CommandLineOptions(string Mode)
             "client" when options.Url is null => (null, "client mode needs --url"),
             "server" when options.Port is null || options.PeerCommand is null => (null, "server mode needs --port and --peer"),
             "server" when !options.PeerCommand!.Contains("{url}", StringComparison.Ordinal) => (null, "--peer must contain {url}"),
+            "server" when options.PeerDeflateCommand is { } deflate && !deflate.Contains("{url}", StringComparison.Ordinal) => (null, "--peer-deflate must contain {url}"),
             _ => (options, null),
         };
     }

@@ -5,6 +5,11 @@ using Sockeye.Conformance.Reporting;
 using Sockeye.Conformance.Running;
 
 // An independent RFC 6455 judge modelled on the Autobahn TestSuite; it deliberately shares no code with Sockeye.
+if (args is ["selftest"])
+{
+    return Sockeye.Conformance.Deflate.CodecSelfTest.Run(Console.Out);
+}
+
 var (options, error) = CommandLineOptions.Parse(args);
 if (options is null)
 {
@@ -33,8 +38,11 @@ if (options.Mode == "list")
 
 var expected = options.ExpectedFile is { } expectedFile ? ExpectedResults.Load(expectedFile) : null;
 var timeouts = Timeouts.Default.Scale(options.TimeoutScale);
-using var serverHost = options.Mode == "server" ? new ServerModeHost(options.Port!.Value, options.PeerCommand!, timeouts, options.TimeoutScale) : null;
-ICaseHost host = serverHost ?? (ICaseHost)new ClientModeHost(options.Url!, timeouts, options.TimeoutScale);
+var deflate = new DeflateExpectations(options.DeflateThreshold, options.RequireDeflate);
+using var serverHost = options.Mode == "server"
+    ? new ServerModeHost(options.Port!.Value, options.PeerCommand!, options.PeerDeflateCommand, timeouts, deflate, options.TimeoutScale)
+    : null;
+ICaseHost host = serverHost ?? (ICaseHost)new ClientModeHost(options.Url!, timeouts, deflate, options.TimeoutScale);
 
 Console.WriteLine(serverHost is null
     ? $"sockeye-conformance client mode: {cases.Count} cases against {options.Url}"

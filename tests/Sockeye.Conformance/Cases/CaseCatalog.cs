@@ -15,5 +15,6 @@ internal static class CaseCatalog
         .. LimitsCases.All(),
         .. AutoFragmentationCases.All(),
         .. MaskingCases.All(),
+        .. DeflateCases.All(),
     ];
 }

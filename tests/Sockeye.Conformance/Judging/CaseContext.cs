@@ -1,9 +1,10 @@
+using Sockeye.Conformance.Deflate;
 using Sockeye.Conformance.Wire;
 
 namespace Sockeye.Conformance.Judging;
 
 /// <summary>What a case script works with: send frames in the role's masking, await the peer's events, keep a transcript.</summary>
-internal sealed class CaseContext(WireConnection connection, Timeouts timeouts, CancellationToken cancellation)
+internal sealed class CaseContext(WireConnection connection, Timeouts timeouts, DeflateExpectations deflateExpectations, CancellationToken cancellation)
 {
     private const int MaxTranscriptLines = 200;
     private readonly List<string> _transcript = [];
@@ -16,6 +17,14 @@ internal sealed class CaseContext(WireConnection connection, Timeouts timeouts, 
     public CancellationToken Cancellation => cancellation;
 
     public WireConnection Connection => connection;
+
+    /// <summary>How permessage-deflate was negotiated, for cases that set <see cref="Cases.ConformanceCase.Deflate"/>.</summary>
+    public Negotiation? Negotiation { get; set; }
+
+    public DeflateExpectations DeflateExpectations => deflateExpectations;
+
+    /// <summary>The compressed size of the last message sent with <see cref="SendCompressedAsync"/>.</summary>
+    public int LastCompressedLength { get; private set; }
 
     /// <summary>Whether we have already sent a Close frame (then we must not answer the peer's Close with another).</summary>
     public bool CloseSent => connection.CloseSent;
@@ -40,16 +49,7 @@ internal sealed class CaseContext(WireConnection connection, Timeouts timeouts, 
     public Task<bool> SendAsync(params OutFrame[] frames)
     {
         Log("sent", frames, "in one write");
-        var encoded = frames.Select(Encode).ToArray();
-        var all = new byte[encoded.Sum(e => e.Length)];
-        var offset = 0;
-        foreach (var bytes in encoded)
-        {
-            bytes.CopyTo(all, offset);
-            offset += bytes.Length;
-        }
-
-        return connection.WriteAsync(all, cancellation);
+        return SendFramesQuietlyAsync(frames);
     }
 
     /// <summary>One write per frame (Autobahn's sync = True).</summary>
@@ -84,6 +84,32 @@ internal sealed class CaseContext(WireConnection connection, Timeouts timeouts, 
         return true;
     }
 
+    /// <summary>
+    /// Compresses a message with the negotiated permessage-deflate and sends it with RSV1 on its first frame only
+    /// (RFC 7692 6.1), in frames of at most <paramref name="fragmentSize"/> compressed bytes when given.
+    /// </summary>
+    public Task<bool> SendCompressedAsync(byte opcode, ReadOnlyMemory<byte> payload, int? fragmentSize = null, bool log = true)
+    {
+        var compressed = Compress(payload.Span);
+        var frames = fragmentSize is { } size ? OutFrame.Fragment(opcode, compressed, size) : [new OutFrame(opcode, compressed)];
+        frames[0] = frames[0] with { Rsv = 4 };
+        if (log)
+        {
+            Note($"sent compressed {Opcodes.Name(opcode)} message {Payloads.Describe(payload.Span)} as {compressed.Length} bytes in {frames.Length} frame(s)");
+        }
+
+        return SendFramesQuietlyAsync(frames);
+    }
+
+    /// <summary>A message's payload compressed with the negotiated permessage-deflate, for cases that frame it themselves.</summary>
+    public byte[] Compress(ReadOnlySpan<byte> message)
+    {
+        var deflate = connection.Deflate ?? throw new InvalidOperationException("permessage-deflate is not in use on this connection");
+        var compressed = deflate.Compress(message);
+        LastCompressedLength = compressed.Length;
+        return compressed;
+    }
+
     /// <summary>Raw bytes, e.g. part of a frame whose header was sent earlier (6.4.3).</summary>
     public Task<bool> SendRawAsync(ReadOnlyMemory<byte> bytes, string description)
     {
@@ -92,7 +118,7 @@ internal sealed class CaseContext(WireConnection connection, Timeouts timeouts, 
     }
 
     /// <summary>The next peer event or null on timeout; throws if the whole case ran out of time.</summary>
-    public async Task<WireEvent?> NextAsync(TimeSpan timeout)
+    public async Task<WireEvent?> NextAsync(TimeSpan timeout, bool log = true)
     {
         if (_pushedBack is { } pending)
         {
@@ -106,7 +132,11 @@ internal sealed class CaseContext(WireConnection connection, Timeouts timeouts, 
             PeerCloseCode = close.Code;
         }
 
-        Note(next is null ? $"nothing within {timeout.TotalSeconds:0.#} s" : $"received {next}");
+        if (log || next is not MessageEvent)
+        {
+            Note(next is null ? $"nothing within {timeout.TotalSeconds:0.#} s" : $"received {next}");
+        }
+
         return next;
     }
 
@@ -119,6 +149,20 @@ internal sealed class CaseContext(WireConnection connection, Timeouts timeouts, 
         {
             _transcript.Add($"+{connection.ElapsedMs} ms {line}");
         }
+    }
+
+    private Task<bool> SendFramesQuietlyAsync(OutFrame[] frames)
+    {
+        var encoded = frames.Select(Encode).ToArray();
+        var all = new byte[encoded.Sum(e => e.Length)];
+        var offset = 0;
+        foreach (var bytes in encoded)
+        {
+            bytes.CopyTo(all, offset);
+            offset += bytes.Length;
+        }
+
+        return connection.WriteAsync(all, cancellation);
     }
 
     private void Log(string verb, OutFrame[] frames, string how)

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net.Sockets;
 using Sockeye.Conformance.Cases;
+using Sockeye.Conformance.Deflate;
 using Sockeye.Conformance.Judging;
 using Sockeye.Conformance.Wire;
 
@@ -9,10 +10,11 @@ namespace Sockeye.Conformance.Running;
 /// <summary>Runs one case on a connected socket: handshake, script, cleanup, with the case's overall timeout.</summary>
 internal static class CaseExecution
 {
-    /// <summary>Performs the opening handshake for the role; returns an error message or null.</summary>
-    public delegate Task<string?> HandshakeAsync(NetworkStream stream, InputBuffer input, CancellationToken cancellationToken);
+    /// <summary>Performs the opening handshake for the role.</summary>
+    public delegate Task<HandshakeResult> HandshakeAsync(NetworkStream stream, InputBuffer input, CancellationToken cancellationToken);
 
-    public static async Task<CaseOutcome> RunAsync(ConformanceCase testCase, Socket socket, Role role, HandshakeAsync handshake, Timeouts timeouts, TimeSpan caseTimeout)
+    public static async Task<CaseOutcome> RunAsync(
+        ConformanceCase testCase, Socket socket, Role role, HandshakeAsync handshake, Timeouts timeouts, DeflateExpectations deflate, TimeSpan caseTimeout)
     {
         var clock = Stopwatch.StartNew();
         using var cts = new CancellationTokenSource(caseTimeout);
@@ -20,19 +22,37 @@ internal static class CaseExecution
         var stream = new NetworkStream(socket, ownsSocket: true);
         var input = new InputBuffer(stream);
         await using var connection = new WireConnection(socket, stream, input, role);
-        var context = new CaseContext(connection, timeouts, cts.Token);
+        var context = new CaseContext(connection, timeouts, deflate, cts.Token);
         Verdict verdict;
         try
         {
-            var error = await handshake(stream, input, cts.Token);
-            if (error is null)
+            var result = await handshake(stream, input, cts.Token);
+            if (result.Error is null)
             {
+                context.Negotiation = result.Negotiation;
+                if (result.Negotiation is { } negotiation)
+                {
+                    context.Note($"extensions: {negotiation.Describe()}");
+                }
+
+                // The session must exist before the read loop starts: the peer may send compressed frames right away.
+                if (result.Negotiation?.Agreement is { } agreement)
+                {
+                    connection.Deflate = new DeflateSession(role, agreement);
+                    context.Note($"permessage-deflate: {agreement}; we compress with the {connection.Deflate.Compressor}");
+                }
+
                 connection.Start();
                 verdict = await testCase.Run(context);
             }
+            else if (result.Refused && testCase.Deflate is { } setup)
+            {
+                // RFC 7692 7: a server declines an offer it does not support and goes on without it.
+                verdict = Verdict.NonStrict($"the server refused the upgrade ({result.Error}) over the offer \"{string.Join(", ", setup.Offers)}\" instead of declining what it does not support (RFC 7692 7)");
+            }
             else
             {
-                verdict = Verdict.Failed($"opening handshake: {error}");
+                verdict = Verdict.Failed($"opening handshake: {result.Error}");
             }
         }
         catch (OperationCanceledException) when (cts.IsCancellationRequested)

@@ -7,7 +7,7 @@ using Sockeye.Conformance.Wire;
 namespace Sockeye.Conformance.Running;
 
 /// <summary>Client mode: a fresh connection to the echo server under test for every case; we send masked frames.</summary>
-internal sealed class ClientModeHost(Uri url, Timeouts timeouts, double timeoutScale) : ICaseHost
+internal sealed class ClientModeHost(Uri url, Timeouts timeouts, DeflateExpectations deflate, double timeoutScale) : ICaseHost
 {
     public string Target => url.ToString();
 
@@ -30,8 +30,9 @@ internal sealed class ClientModeHost(Uri url, Timeouts timeouts, double timeoutS
             testCase,
             socket,
             Role.Client,
-            (stream, input, ct) => Handshake.ClientAsync(stream, input, url, ct),
+            (stream, input, ct) => Handshake.ClientAsync(stream, input, url, testCase.Deflate?.Offers, ct),
             timeouts,
+            deflate,
             testCase.Timeout * timeoutScale);
     }
 }

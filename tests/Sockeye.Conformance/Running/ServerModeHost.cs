@@ -16,15 +16,20 @@ internal sealed class ServerModeHost : ICaseHost, IDisposable
 {
     private readonly TcpListener _listener;
     private readonly string _peerCommand;
+    private readonly string _peerDeflateCommand;
     private readonly Timeouts _timeouts;
+    private readonly DeflateExpectations _deflate;
     private readonly double _timeoutScale;
 
-    public ServerModeHost(int port, string peerCommand, Timeouts timeouts, double timeoutScale)
+    /// <param name="peerDeflateCommand">The echo client for cases that negotiate permessage-deflate; {offer} is replaced by the case's offer.</param>
+    public ServerModeHost(int port, string peerCommand, string? peerDeflateCommand, Timeouts timeouts, DeflateExpectations deflate, double timeoutScale)
     {
         _listener = new TcpListener(IPAddress.Loopback, port);
         _listener.Start();
         _peerCommand = peerCommand;
+        _peerDeflateCommand = peerDeflateCommand ?? peerCommand;
         _timeouts = timeouts;
+        _deflate = deflate;
         _timeoutScale = timeoutScale;
     }
 
@@ -36,7 +41,10 @@ internal sealed class ServerModeHost : ICaseHost, IDisposable
     {
         var clock = Stopwatch.StartNew();
         var url = $"ws://127.0.0.1:{Port.ToString(CultureInfo.InvariantCulture)}/{testCase.Id}";
-        using var peer = PeerProcess.Start(_peerCommand.Replace("{url}", url, StringComparison.Ordinal));
+        var command = testCase.Deflate is { } setup
+            ? _peerDeflateCommand.Replace("{offer}", ShellQuote(setup.PeerOffer), StringComparison.Ordinal)
+            : _peerCommand;
+        using var peer = PeerProcess.Start(command.Replace("{url}", url, StringComparison.Ordinal));
 
         var socket = await AcceptAsync(peer);
         if (socket is null)
@@ -51,8 +59,9 @@ internal sealed class ServerModeHost : ICaseHost, IDisposable
             testCase,
             socket,
             Role.Server,
-            (stream, input, ct) => Handshake.ServerAsync(stream, input, $"/{testCase.Id}", ct),
+            (stream, input, ct) => Handshake.ServerAsync(stream, input, $"/{testCase.Id}", testCase.Deflate?.Answer, ct),
             _timeouts,
+            _deflate,
             testCase.Timeout * _timeoutScale);
 
         // The connection is closed by now; an echo client must notice and exit on its own.
@@ -70,6 +79,11 @@ internal sealed class ServerModeHost : ICaseHost, IDisposable
     }
 
     public void Dispose() => _listener.Dispose();
+
+    /// <summary>One shell word: single quotes for sh, double quotes for cmd.exe.</summary>
+    private static string ShellQuote(string text) => OperatingSystem.IsWindows()
+        ? $"\"{text.Replace("\"", "\\\"", StringComparison.Ordinal)}\""
+        : $"'{text.Replace("'", "'\\''", StringComparison.Ordinal)}'";
 
     /// <summary>The peer's connection, or null if it exited or timed out first.</summary>
     private async Task<Socket?> AcceptAsync(PeerProcess peer)

@@ -2,6 +2,7 @@ using System.Diagnostics.CodeAnalysis;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
+using Sockeye.Conformance.Deflate;
 
 namespace Sockeye.Conformance.Wire;
 
@@ -16,10 +17,15 @@ internal static class Handshake
     public static string AcceptFor(string key) =>
         Convert.ToBase64String(SHA1.HashData(Encoding.ASCII.GetBytes(key + AcceptGuid)));
 
-    /// <summary>Sends the client request and validates the server's 101; returns an error or null.</summary>
-    public static async Task<string?> ClientAsync(NetworkStream stream, InputBuffer input, Uri url, CancellationToken cancellationToken)
+    /// <summary>
+    /// Sends the client request, with one Sec-WebSocket-Extensions line per entry of <paramref name="extensionOffers"/>
+    /// when given, and validates the server's 101. Without offers any extension in the answer is an error; with them,
+    /// the answer is judged by <see cref="Negotiation.EvaluateAnswer"/> and left to the case.
+    /// </summary>
+    public static async Task<HandshakeResult> ClientAsync(NetworkStream stream, InputBuffer input, Uri url, IReadOnlyList<string>? extensionOffers, CancellationToken cancellationToken)
     {
         var key = Convert.ToBase64String(RandomNumberGenerator.GetBytes(16));
+        var extensions = extensionOffers is null ? "" : string.Concat(extensionOffers.Select(line => $"Sec-WebSocket-Extensions: {line}\r\n"));
         var request =
             $"GET {url.PathAndQuery} HTTP/1.1\r\n" +
             $"Host: {url.Authority}\r\n" +
@@ -27,13 +33,14 @@ internal static class Handshake
             "Connection: Upgrade\r\n" +
             $"Sec-WebSocket-Key: {key}\r\n" +
             "Sec-WebSocket-Version: 13\r\n" +
+            extensions +
             "User-Agent: sockeye-conformance\r\n\r\n";
         await stream.WriteAsync(Encoding.ASCII.GetBytes(request), cancellationToken);
 
         var text = await input.ReadHttpHeadAsync(MaxHeadBytes, cancellationToken);
         if (text is null)
         {
-            return "connection closed before the HTTP response was complete";
+            return HandshakeResult.Failed("connection closed before the HTTP response was complete");
         }
 
         // RFC 6455 4.1, client-side validation of the server's handshake.
@@ -41,9 +48,17 @@ internal static class Handshake
         var status = head.StartLine.Split(' ', 3);
         if (status.Length < 2 || !status[0].StartsWith("HTTP/1.1", StringComparison.Ordinal) || status[1] != "101")
         {
-            return $"expected HTTP/1.1 101, got \"{head.StartLine}\"";
+            return HandshakeResult.Failed($"expected HTTP/1.1 101, got \"{head.StartLine}\"") with { Refused = true };
         }
 
+        var error = ValidateResponse(head, key, extensionOffers is not null);
+        return error is not null
+            ? HandshakeResult.Failed(error)
+            : new HandshakeResult(null, extensionOffers is null ? null : Negotiation.EvaluateAnswer(extensionOffers, head["Sec-WebSocket-Extensions"]));
+    }
+
+    private static string? ValidateResponse(HttpHead head, string key, bool offeredExtensions)
+    {
         if (!head.HasToken("Upgrade", "websocket"))
         {
             return "101 response without \"Upgrade: websocket\" (RFC 6455 4.1)";
@@ -59,7 +74,7 @@ internal static class Handshake
             return $"Sec-WebSocket-Accept is \"{head["Sec-WebSocket-Accept"]}\", expected \"{AcceptFor(key)}\" (RFC 6455 4.1)";
         }
 
-        if (head["Sec-WebSocket-Extensions"] is { } extensions)
+        if (!offeredExtensions && head["Sec-WebSocket-Extensions"] is { } extensions)
         {
             return $"server selected extensions \"{extensions}\" that were not offered (RFC 6455 4.1)";
         }
@@ -69,13 +84,16 @@ internal static class Handshake
             : null;
     }
 
-    /// <summary>Reads and validates the client's request (RFC 6455 4.2.1) and answers 101; returns an error or null.</summary>
-    public static async Task<string?> ServerAsync(NetworkStream stream, InputBuffer input, string expectedPath, CancellationToken cancellationToken)
+    /// <summary>
+    /// Reads and validates the client's request (RFC 6455 4.2.1) and answers 101. Extension offers are declined unless
+    /// <paramref name="answer"/> is given: it sees the client's Sec-WebSocket-Extensions and decides what we answer.
+    /// </summary>
+    public static async Task<HandshakeResult> ServerAsync(NetworkStream stream, InputBuffer input, string expectedPath, Func<string?, ServerAnswer>? answer, CancellationToken cancellationToken)
     {
         var text = await input.ReadHttpHeadAsync(MaxHeadBytes, cancellationToken);
         if (text is null)
         {
-            return "connection closed before the HTTP request was complete";
+            return HandshakeResult.Failed("connection closed before the HTTP request was complete");
         }
 
         var head = HttpHead.Parse(text);
@@ -83,16 +101,25 @@ internal static class Handshake
         if (error is not null)
         {
             await stream.WriteAsync("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"u8.ToArray(), cancellationToken);
-            return error;
+            return HandshakeResult.Failed(error);
         }
 
+        var offered = head["Sec-WebSocket-Extensions"];
+        var ours = answer?.Invoke(offered);
         var response =
             "HTTP/1.1 101 Switching Protocols\r\n" +
             "Upgrade: websocket\r\n" +
             "Connection: Upgrade\r\n" +
+            (ours?.Header is { } extensions ? $"Sec-WebSocket-Extensions: {extensions}\r\n" : "") +
             $"Sec-WebSocket-Accept: {AcceptFor(head["Sec-WebSocket-Key"]!)}\r\n\r\n";
         await stream.WriteAsync(Encoding.ASCII.GetBytes(response), cancellationToken);
-        return null;
+        return new HandshakeResult(null, ours is null ? null : new Negotiation
+        {
+            Offered = offered,
+            Answered = ours.Header,
+            Agreement = ours.Agreement,
+            NotApplicable = ours.NotApplicable,
+        });
     }
 
     private static string? ValidateRequest(HttpHead head, string expectedPath)
@@ -134,4 +161,12 @@ internal static class Handshake
             ? $"Sec-WebSocket-Key \"{key}\" is not 16 base64-encoded bytes (RFC 6455 4.1)"
             : null;
     }
+}
+
+/// <summary>The outcome of the opening handshake: an error (<see cref="Refused"/> when the server answered other than 101) or the negotiation.</summary>
+internal sealed record HandshakeResult(string? Error, Negotiation? Negotiation)
+{
+    public bool Refused { get; init; }
+
+    public static HandshakeResult Failed(string error) => new(error, null);
 }

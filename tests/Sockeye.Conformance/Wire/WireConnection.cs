@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Text;
 using System.Text.Unicode;
 using System.Threading.Channels;
+using Sockeye.Conformance.Deflate;
 
 namespace Sockeye.Conformance.Wire;
 
@@ -35,6 +36,9 @@ internal sealed class WireConnection : IAsyncDisposable
     }
 
     public Role Role { get; }
+
+    /// <summary>permessage-deflate when negotiated (RFC 7692); set before <see cref="Start"/>, disposed with the connection.</summary>
+    public DeflateSession? Deflate { get; set; }
 
     /// <summary>Set once we have written a close frame; after that we no longer answer pings (RFC 6455 5.5.1).</summary>
     public bool CloseSent { get; set; }
@@ -109,13 +113,14 @@ internal sealed class WireConnection : IAsyncDisposable
         }
 
         await _stream.DisposeAsync();
+        Deflate?.Dispose();
         _stop.Dispose();
         _writeLock.Dispose();
     }
 
     private async Task ReadLoopAsync(CancellationToken cancellationToken)
     {
-        var assembler = new MessageAssembler();
+        var assembler = new MessageAssembler(Deflate, MaxMessageBytes);
         var closeReceived = false;
         var header = new byte[14];
         try
@@ -169,7 +174,7 @@ internal sealed class WireConnection : IAsyncDisposable
                     Opcodes.Ping => new PingEvent(payload),
                     Opcodes.Pong => new PongEvent(payload),
                     Opcodes.Close => ParseClose(payload),
-                    _ => assembler.Add(opcode, fin, payload),
+                    _ => assembler.Add(opcode, fin, (rsv & 4) != 0, payload),
                 };
 
                 if (wireEvent is null)
@@ -226,9 +231,19 @@ internal sealed class WireConnection : IAsyncDisposable
             return $"a {Opcodes.Name(opcode)} frame after its Close frame (RFC 6455 5.5.1: no frames after Close)";
         }
 
-        if (rsv != 0)
+        if (rsv != 0 && Deflate is null)
         {
             return $"a frame with RSV bits {rsv} set though no extension was negotiated (RFC 6455 5.2)";
+        }
+
+        if ((rsv & 3) != 0)
+        {
+            return $"a frame with RSV2/RSV3 set ({rsv}); permessage-deflate defines only RSV1 (RFC 6455 5.2, RFC 7692 6)";
+        }
+
+        if (rsv != 0 && (Opcodes.IsControl(opcode) || opcode == Opcodes.Continuation))
+        {
+            return $"RSV1 set on a {Opcodes.Name(opcode)} frame; it marks only the first frame of a compressed data message (RFC 7692 6.1)";
         }
 
         if (Opcodes.IsReserved(opcode))

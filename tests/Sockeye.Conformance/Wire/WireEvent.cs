@@ -10,7 +10,14 @@ internal abstract record WireEvent
 /// <summary>A complete (reassembled) data message; <see cref="Frames"/> is how many frames carried it.</summary>
 internal sealed record MessageEvent(bool Binary, byte[] Payload, int Frames) : WireEvent
 {
-    public override string ToString() => $"{(Binary ? "binary" : "text")} message {Payloads.Describe(Payload)}";
+    /// <summary>Whether the first frame had RSV1 set and the payload was inflated (RFC 7692 6).</summary>
+    public bool Compressed { get; init; }
+
+    /// <summary>The payload bytes as they were on the wire (compressed size for compressed messages).</summary>
+    public int WireLength { get; init; }
+
+    public override string ToString() =>
+        $"{(Binary ? "binary" : "text")} message {Payloads.Describe(Payload)}{(Compressed ? $" compressed to {WireLength} bytes" : "")}";
 }
 
 internal sealed record PingEvent(byte[] Payload) : WireEvent
