@@ -130,26 +130,34 @@ internal sealed class ZlibContext<T> : IDisposable
             return;
         }
 
-        if (_live is not null && !Volatile.Read(ref _disposed))
+        try
         {
-            try
+            if (_live is not null && !Volatile.Read(ref _disposed))
             {
-                _history = _live.GetDictionary();
-                ZlibPool.Return(_live);
-            }
-            catch (InvalidOperationException)
-            {
-                _history = null; // cannot happen with a healthy stream; the next message then fails cleanly
-                _live.Dispose();
+                T live = _live;
+                _live = null;
+                try
+                {
+                    _history = live.GetDictionary();
+                    ZlibPool.Return(live);
+                }
+                catch (Exception ex) when (ex is InvalidOperationException or InsufficientMemoryException)
+                {
+                    // Cannot happen with a healthy stream; keep it rather than lose the shared history.
+                    _history = null;
+                    _live = live;
+                    return;
+                }
             }
 
-            _live = null;
+            // Unregistered while busy, so a message that follows registers again and is not lost.
+            ZlibIdleSweeper.Unregister(this);
+            _registered = false;
         }
-
-        // Unregistered while busy, so a message that follows registers again and is not lost.
-        ZlibIdleSweeper.Unregister(this);
-        _registered = false;
-        ReleaseBusy();
+        finally
+        {
+            ReleaseBusy();
+        }
     }
 
     // Whoever holds the context when it is disposed frees it on the way out.
@@ -221,7 +229,7 @@ internal static class ZlibIdleSweeper
         int before = s_contexts.Count;
         foreach (KeyValuePair<object, Action<long>> entry in s_contexts)
         {
-            entry.Value(now); // a context that releases its stream unregisters itself
+            entry.Value(now); // a context that releases its stream unregisters itself; a failing one stays
         }
 
         if (s_contexts.Count < before)

@@ -2,12 +2,19 @@ using Sockeye.SecurityTests.Support;
 
 namespace Sockeye.SecurityTests.Attacks;
 
-/// <summary>Runs alone: it counts the process's allocations, which tests running beside it would add to.</summary>
-[CollectionDefinition(nameof(DecompressionBombTests), DisableParallelization = true)]
-public sealed class RunsAlone;
+/// <summary>
+/// Tests that measure the whole process's memory or allocations run in this collection: alone, after the others,
+/// so what a fuzz property allocates beside them is not counted against the server.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class RunsAlone
+{
+    /// <summary>The collection's name.</summary>
+    public const string Name = "runs alone (measures process memory)";
+}
 
 /// <summary>Decompression bombs against a server with permessage-deflate (RFC 7692), over loopback.</summary>
-[Collection(nameof(DecompressionBombTests))]
+[Collection(RunsAlone.Name)]
 public class DecompressionBombTests
 {
     [Theory]

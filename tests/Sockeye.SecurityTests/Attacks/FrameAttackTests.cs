@@ -6,6 +6,7 @@ using Sockeye.SecurityTests.Support;
 namespace Sockeye.SecurityTests.Attacks;
 
 /// <summary>Attacks with frames, after a valid upgrade, over real loopback sockets against an echo server.</summary>
+[Collection(RunsAlone.Name)]
 public sealed class FrameAttackTests
 {
     [Fact]

@@ -6,6 +6,7 @@ using Sockeye.SecurityTests.Support;
 namespace Sockeye.SecurityTests.Attacks;
 
 /// <summary>Peers that hold resources: slow or absent readers, silent peers, and shutdown with traffic in flight.</summary>
+[Collection(RunsAlone.Name)]
 public sealed class ResourceTests
 {
     [Fact]
