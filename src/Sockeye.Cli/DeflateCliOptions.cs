@@ -26,6 +26,7 @@ internal sealed class DeflateCliOptions
 
         _threshold.HelpName = "BYTES";
         _windowBits.HelpName = _clientWindowBits.HelpName = "BITS";
+        _level.HelpName = _memLevel.HelpName = "N";
     }
 
     public void AddToConnect(Command command)
@@ -37,6 +38,7 @@ internal sealed class DeflateCliOptions
 
         _offer.HelpName = "PARAMS";
         _threshold.HelpName = "BYTES";
+        _level.HelpName = _memLevel.HelpName = "N";
     }
 
     /// <summary>Server settings, or null with --no-deflate; error is set when a value is out of range.</summary>
