@@ -21,7 +21,6 @@ public sealed partial class WebSocketConnection
         ZlibContext<ZlibDeflater> context = _deflate!.Outbound;
         byte rsv = opcode == Opcode.Continuation ? (byte)0 : PerMessageDeflate.Rsv1;
         byte[] scratch = ArrayPool<byte>.Shared.Rent((int)Math.Clamp(payload.Length + (payload.Length >> 8) + 64, 128, FlushChunk));
-        bool ended = false;
         try
         {
             ZlibDeflater deflater;
@@ -83,15 +82,12 @@ public sealed partial class WebSocketConnection
             }
 
             WriteRawFrame(opcode, rsv, fin, data);
-            if (fin)
-            {
-                ended = true;
-                context.EndMessage();
-            }
         }
         finally
         {
-            if (!ended && (fin || _outputClosed))
+            // A fragment in the middle keeps the stream for the rest of the message (EndMessage is a no-op when the
+            // stream was never acquired).
+            if (fin || _outputClosed)
             {
                 context.EndMessage();
             }

@@ -38,7 +38,7 @@ public sealed partial class WebSocketConnection
         }
 
         // §7.2.2: append 0x00 0x00 0xff 0xff to the payload of the message and decompress it.
-        if (!await InflateInputAsync(TailMemory, type, isText).ConfigureAwait(false))
+        if (!await InflateInputAsync(PerMessageDeflate.TailBytes, type, isText).ConfigureAwait(false))
         {
             return false;
         }
@@ -55,25 +55,15 @@ public sealed partial class WebSocketConnection
             return false;
         }
 
-        switch (_messageMode)
+        if (_messageMode != ReceiveMode.Discard)
         {
-            case ReceiveMode.Whole:
-                await DeliverAsync(new WebSocketMessage(type, new ReadOnlySequence<byte>(_assembly.Memory), endOfMessage: true), fromPipe: false).ConfigureAwait(false);
-                _assembly.Reset();
-                break;
-            case ReceiveMode.Stream:
-                await DeliverAsync(new WebSocketMessage(type, new ReadOnlySequence<byte>(_assembly.Memory), endOfMessage: true), fromPipe: false).ConfigureAwait(false);
-                _assembly.Reset();
-                break;
-            default:
-                _assembly.Reset();
-                break;
+            // Whole: the message; Stream: its last part (possibly empty).
+            await DeliverAsync(new WebSocketMessage(type, new ReadOnlySequence<byte>(_assembly.Memory), endOfMessage: true), fromPipe: false).ConfigureAwait(false);
         }
 
+        _assembly.Reset();
         return true;
     }
-
-    private static readonly ReadOnlyMemory<byte> TailMemory = new byte[] { 0x00, 0x00, 0xff, 0xff };
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<bool> InflateInputAsync(ReadOnlyMemory<byte> input, MessageType type, bool isText)

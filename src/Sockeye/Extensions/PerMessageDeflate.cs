@@ -12,7 +12,10 @@ internal sealed class PerMessageDeflate : IWebSocketExtension
     public const byte Rsv1 = 0b100;
 
     /// <summary>The tail removed by the sender and appended by the receiver (§7.2.1, §7.2.2).</summary>
-    public static ReadOnlySpan<byte> Tail => [0x00, 0x00, 0xff, 0xff];
+    public static ReadOnlySpan<byte> Tail => TailBytes.Span;
+
+    /// <summary><see cref="Tail"/> as memory, for feeding the inflater across awaits.</summary>
+    public static ReadOnlyMemory<byte> TailBytes { get; } = new byte[] { 0x00, 0x00, 0xff, 0xff };
 
     private readonly PerMessageDeflateOptions _options;
 

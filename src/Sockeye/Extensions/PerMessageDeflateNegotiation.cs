@@ -124,12 +124,14 @@ public static class PerMessageDeflateNegotiation
             return $"server selected extension '{response[0].Name}', which was not offered";
         }
 
-        if (response.Count > 1 || !string.Equals(response[0].Name, Name, StringComparison.OrdinalIgnoreCase))
+        if (response.FirstOrDefault(e => !string.Equals(e.Name, Name, StringComparison.OrdinalIgnoreCase)) is { } other)
         {
-            ExtensionOffer other = response.FirstOrDefault(e => !string.Equals(e.Name, Name, StringComparison.OrdinalIgnoreCase)) ?? response[1];
-            return other.Name == response[0].Name && response.Count > 1
-                ? "server selected permessage-deflate more than once"
-                : $"server selected extension '{other.Name}', which was not offered";
+            return $"server selected extension '{other.Name}', which was not offered";
+        }
+
+        if (response.Count > 1)
+        {
+            return "server selected permessage-deflate more than once";
         }
 
         ExtensionOffer answer = response[0];

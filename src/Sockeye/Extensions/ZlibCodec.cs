@@ -25,10 +25,33 @@ internal abstract unsafe class ZlibCodec : IDisposable
     public abstract void Reset();
 
     /// <summary>The sliding window's content (up to 2^WindowBits bytes): what the peer's side also remembers.</summary>
-    public abstract byte[] GetDictionary();
+    public byte[] GetDictionary()
+    {
+        uint length = 0;
+        ThrowIfFailed(GetDictionaryCore(null, &length), "getDictionary");
+        byte[] dictionary = GC.AllocateUninitializedArray<byte>((int)length);
+        fixed (byte* p = dictionary)
+        {
+            ThrowIfFailed(GetDictionaryCore(p, &length), "getDictionary");
+        }
+
+        return dictionary;
+    }
 
     /// <summary>Primes a reset stream with a history saved by <see cref="GetDictionary"/>.</summary>
-    public abstract void SetDictionary(ReadOnlySpan<byte> dictionary);
+    public void SetDictionary(ReadOnlySpan<byte> dictionary)
+    {
+        fixed (byte* p = dictionary)
+        {
+            ThrowIfFailed(SetDictionaryCore(p, (uint)dictionary.Length), "setDictionary");
+        }
+    }
+
+    /// <summary>zlib's <c>deflateGetDictionary</c> or <c>inflateGetDictionary</c> on this stream.</summary>
+    protected abstract int GetDictionaryCore(byte* dictionary, uint* length);
+
+    /// <summary>zlib's <c>deflateSetDictionary</c> or <c>inflateSetDictionary</c> on this stream.</summary>
+    protected abstract int SetDictionaryCore(byte* dictionary, uint length);
 
     protected abstract void End();
 
@@ -114,26 +137,9 @@ internal sealed unsafe class ZlibDeflater : ZlibCodec
 
     public override void Reset() => ThrowIfFailed(DeflateReset(_strm), "deflateReset");
 
-    public override byte[] GetDictionary()
-    {
-        uint length = 0;
-        ThrowIfFailed(DeflateGetDictionary(_strm, null, &length), "deflateGetDictionary");
-        byte[] dictionary = GC.AllocateUninitializedArray<byte>((int)length);
-        fixed (byte* p = dictionary)
-        {
-            ThrowIfFailed(DeflateGetDictionary(_strm, p, &length), "deflateGetDictionary");
-        }
+    protected override int GetDictionaryCore(byte* dictionary, uint* length) => DeflateGetDictionary(_strm, dictionary, length);
 
-        return dictionary;
-    }
-
-    public override void SetDictionary(ReadOnlySpan<byte> dictionary)
-    {
-        fixed (byte* p = dictionary)
-        {
-            ThrowIfFailed(DeflateSetDictionary(_strm, p, (uint)dictionary.Length), "deflateSetDictionary");
-        }
-    }
+    protected override int SetDictionaryCore(byte* dictionary, uint length) => DeflateSetDictionary(_strm, dictionary, length);
 
     protected override void End() => _ = DeflateEnd(_strm);
 }
@@ -178,26 +184,9 @@ internal sealed unsafe class ZlibInflater : ZlibCodec
 
     public override void Reset() => ThrowIfFailed(InflateReset(_strm), "inflateReset");
 
-    public override byte[] GetDictionary()
-    {
-        uint length = 0;
-        ThrowIfFailed(InflateGetDictionary(_strm, null, &length), "inflateGetDictionary");
-        byte[] dictionary = GC.AllocateUninitializedArray<byte>((int)length);
-        fixed (byte* p = dictionary)
-        {
-            ThrowIfFailed(InflateGetDictionary(_strm, p, &length), "inflateGetDictionary");
-        }
+    protected override int GetDictionaryCore(byte* dictionary, uint* length) => InflateGetDictionary(_strm, dictionary, length);
 
-        return dictionary;
-    }
-
-    public override void SetDictionary(ReadOnlySpan<byte> dictionary)
-    {
-        fixed (byte* p = dictionary)
-        {
-            ThrowIfFailed(InflateSetDictionary(_strm, p, (uint)dictionary.Length), "inflateSetDictionary");
-        }
-    }
+    protected override int SetDictionaryCore(byte* dictionary, uint length) => InflateSetDictionary(_strm, dictionary, length);
 
     protected override void End() => _ = InflateEnd(_strm);
 }
