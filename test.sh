@@ -9,7 +9,7 @@
 #   ./test.sh --list               # list the stages
 #
 # Stages: setup build unit security conformance-server conformance-client interop-node interop-python
-#         browser cli exec soak bench-smoke
+#         browser cli exec adversarial soak bench-smoke
 # Aliases: conformance = conformance-server conformance-client; interop = interop-node interop-python;
 #          node = interop-node; python = interop-python; all = every stage.
 # Logs go to artifacts/logs/<stage>.log, conformance reports to artifacts/conformance/{server,client}.
@@ -18,7 +18,7 @@ set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$ROOT"
 
-ALL_STAGES=(setup build unit security conformance-server conformance-client interop-node interop-python browser cli exec soak bench-smoke)
+ALL_STAGES=(setup build unit security conformance-server conformance-client interop-node interop-python browser cli exec adversarial soak bench-smoke)
 STAGE_TIMEOUT_DEFAULT=1200   # seconds; a hung stage is killed and counted as failed
 declare -A STAGE_TIMEOUT=([setup]=1500 [build]=1200 [unit]=1500 [conformance-server]=1200 [conformance-client]=1200 [bench-smoke]=1500)
 
@@ -223,6 +223,12 @@ stage_exec() {
 }
 
 # A short soak: many connections with random lifetimes and sizes; fds and RSS must come back/stay flat.
+# Attacks from the reliability review against the real `sockeye serve` (tests/adversarial, docs/security.md).
+stage_adversarial() {
+  require_file "$SOCKEYE_DLL" || return 1
+  bash tests/adversarial/run.sh "$SOCKEYE_DLL"
+}
+
 stage_soak() {
   require_file "$SOCKEYE_DLL" || return 1
   SOAK_SECONDS="${SOAK_SECONDS:-15}" bash tests/soak/run.sh "$SOCKEYE_DLL"
@@ -237,7 +243,7 @@ stage_bench_smoke() {
 }
 
 export -f stage_setup stage_build stage_unit stage_conformance_server stage_conformance_client \
-  stage_interop_node stage_interop_python stage_browser stage_exec stage_bench_smoke stage_security stage_soak stage_cli
+  stage_interop_node stage_interop_python stage_browser stage_exec stage_adversarial stage_bench_smoke stage_security stage_soak stage_cli
 
 # ---------------------------------------------------------------------------------------------
 # cleanup: every server this run started (recorded pids only), and the .NET build servers
@@ -281,7 +287,7 @@ for arg in "$@"; do
     node) selected+=(interop-node) ;;
     python) selected+=(interop-python) ;;
     bench) selected+=(bench-smoke) ;;
-    setup | build | unit | security | conformance-server | conformance-client | interop-node | interop-python | browser | cli | exec | soak | bench-smoke)
+    setup | build | unit | security | conformance-server | conformance-client | interop-node | interop-python | browser | cli | exec | adversarial | soak | bench-smoke)
       selected+=("$arg") ;;
     *) say "unknown stage '$arg' (stages: ${ALL_STAGES[*]}; aliases: all conformance interop node python bench)"; exit 2 ;;
   esac
