@@ -35,6 +35,9 @@ public sealed partial class WebSocketConnection
         await Completion.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>The application will never receive again (its handler ended): further data messages are dropped.</summary>
+    internal void StopReceiving() => _handoff.StartDiscarding();
+
     /// <summary>Closes after the application stopped receiving for good (its handler returned).</summary>
     internal Task CloseAfterHandlerAsync(ushort code, string? reason)
     {

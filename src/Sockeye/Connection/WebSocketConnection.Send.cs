@@ -310,6 +310,7 @@ public sealed partial class WebSocketConnection
         if (result.IsCompleted || result.IsCanceled)
         {
             _outputClosed = true;
+            OnOutputLost();
             throw new WebSocketClosedException(_sendTimedOut
                 ? "The peer did not read for longer than the send timeout; the connection was closed (1008) and this message was not sent."
                 : "The connection's transport is closed; the message may not have been sent.");
@@ -337,9 +338,34 @@ public sealed partial class WebSocketConnection
         }
 
         // The close frame could not get through a full buffer: cut the connection and fail the waiting send.
-        _output.CancelPendingFlush();
         _failed = true;
         _transport.Abort();
+        _output.CancelPendingFlush();
+        _handoff.Complete();
+    }
+
+    /// <summary>
+    /// The output is gone (send timeout, peer reset, transport failure) while the connection is not finishing: it can
+    /// never send again, not even a close frame, so it is failed (§7.1.7). The read loop may be parked waiting for a
+    /// receive that the application, whose send just failed, will never make; completing the hand-off wakes it so
+    /// the connection ends and its slot, buffers and socket are released.
+    /// </summary>
+    private void OnOutputLost()
+    {
+        if (Volatile.Read(ref _finishing) != 0)
+        {
+            return; // closing already: FinishAsync releases everything
+        }
+
+        if (CloseStatus is null)
+        {
+            CloseStatus = CloseCode.AbnormalClosure;
+            CloseReason = "transport closed while sending";
+        }
+
+        _failed = true;
+        _transport.Abort();
+        _handoff.Complete();
     }
 
     private void WriteHeader(Opcode opcode, bool fin, long length, bool masked, uint key, byte rsv = 0)

@@ -254,6 +254,9 @@ public sealed partial class WebSocketServer
         }
         finally
         {
+            // Whatever way the handler ended, nothing will receive on this connection any more: a read loop parked
+            // for a receive must not wait for one that never comes (the connection would never be released).
+            connection.StopReceiving();
             await connection.Completion.ConfigureAwait(false);
             _connections.TryRemove(connection.Id, out _);
             EndSession();

@@ -58,6 +58,71 @@ public sealed class ResourceTests
         await Servers.AssertHealthyAsync(server);
     }
 
+    // Review item 1: an echo handler blocked in a send while its peer dies. Before the fix the read loop stayed parked
+    // for a receive the failed handler never made, so the connection (its slot, buffers and socket) was never released.
+    [Theory]
+    [InlineData(true)]   // the peer resets while the echo is blocked: released at once, long before the send timeout
+    [InlineData(false)]  // the peer just stops reading: released by the send timeout
+    public async Task A_connection_whose_peer_dies_while_a_send_is_blocked_is_released(bool reset)
+    {
+        var sendBlocked = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var server = await Servers.StartEchoAsync(o =>
+        {
+            o.MaxConnections = 2;
+            o.WebSocket.MaxSendBuffer = 64 * 1024;
+            o.WebSocket.SendTimeout = reset ? TimeSpan.FromMinutes(5) : TimeSpan.FromSeconds(1);
+        }, handler: async connection =>
+        {
+            if (connection.Request.Path == "/health")
+            {
+                await Servers.EchoAsync(connection);
+                return;
+            }
+
+            while (await connection.ReceiveAsync() is { IsClose: false } message)
+            {
+                ValueTask send = connection.SendAsync(message.Type, message.Payload);
+                if (!send.IsCompleted)
+                {
+                    sendBlocked.TrySetResult();
+                }
+
+                await send;
+            }
+        });
+
+        byte[] frame = Frames.Build(0x2, new byte[16 * 1024]);
+        for (int round = 0; round < 3; round++)
+        {
+            sendBlocked = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var client = await RawClient.UpgradeAsync(server.Port, "/", receiveBufferSize: 4096);
+            // Push until the server's echo blocks on our full receive window (bounded: 64 MiB).
+            Task pushing = Task.Run(async () =>
+            {
+                for (int i = 0; i < 4096 && !sendBlocked.Task.IsCompleted; i++)
+                {
+                    if (!await client.TrySendAsync(frame))
+                    {
+                        return;
+                    }
+                }
+            });
+            await sendBlocked.Task.WaitAsync(TimeSpan.FromSeconds(30));
+            if (reset)
+            {
+                client.Socket.LingerState = new LingerOption(true, 0);
+                client.Socket.Close();
+            }
+
+            await Servers.EventuallyAsync(() => server.ConnectionCount == 0, $"round {round}: the dead connection released", TimeSpan.FromSeconds(30));
+            await pushing.WaitAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing | ConfigureAwaitOptions.ContinueOnCapturedContext);
+            await client.DisposeAsync();
+        }
+
+        // Both slots are free again: a connection limit of 2 still admits the health check.
+        await Servers.AssertHealthyAsync(server);
+    }
+
     [Fact]
     public async Task Keepalive_a_peer_that_never_answers_pings_is_closed_with_1011()
     {
