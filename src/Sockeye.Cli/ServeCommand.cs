@@ -100,6 +100,12 @@ internal static class ServeCommand
                 return 2;
             }
 
+            safety.ScaleDefaultMaxConnections(parse, options, execSettings?.Mode switch
+            {
+                ExecMode.Exec or ExecMode.Dir => 4, // the socket and the child's stdin, stdout and stderr pipes
+                ExecMode.Proxy => 2,                // the socket and the backend's
+                _ => 1,
+            });
             await using var server = new WebSocketServer(options);
             ExecHost? bridge = execSettings is null ? null : ExecHost.Map(server, execSettings, logging);
             if (bridge is null)

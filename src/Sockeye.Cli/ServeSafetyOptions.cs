@@ -19,7 +19,7 @@ internal sealed class ServeSafetyOptions
     private readonly Option<double> _shutdownTimeout = new("--shutdown-timeout") { Description = "On SIGTERM/Ctrl-C, seconds to wait for connections to answer close 1001.", DefaultValueFactory = _ => 5 };
     private readonly Option<double> _sendTimeout = new("--send-timeout") { Description = "Close a peer with 1008 when its send buffer stays full this many seconds.", DefaultValueFactory = _ => 30 };
     private readonly Option<long> _maxSendBuffer = new("--max-send-buffer") { Description = "Bytes queued for sending per connection before senders wait.", DefaultValueFactory = _ => 1024 * 1024 };
-    private readonly Option<int> _maxConnections = new("--max-connections") { Description = "Most WebSocket connections at once; more get HTTP 503.", DefaultValueFactory = _ => 100_000 };
+    private readonly Option<int?> _maxConnections = new("--max-connections") { Description = "Most WebSocket connections at once; more get HTTP 503 (default: what the open-file limit can serve, at most 100000)." };
 
     public void AddTo(Command command)
     {
@@ -57,7 +57,10 @@ internal sealed class ServeSafetyOptions
         ws.MaxSendBuffer = parse.GetValue(_maxSendBuffer);
         options.HandshakeTimeout = TimeSpan.FromSeconds(parse.GetValue(_handshakeTimeout));
         options.ShutdownTimeout = TimeSpan.FromSeconds(parse.GetValue(_shutdownTimeout));
-        options.MaxConnections = parse.GetValue(_maxConnections);
+        if (parse.GetValue(_maxConnections) is { } maxConnections)
+        {
+            options.MaxConnections = maxConnections;
+        }
 
         FileInfo? cert = parse.GetValue(_tlsCert);
         FileInfo? key = parse.GetValue(_tlsKey);
@@ -74,6 +77,18 @@ internal sealed class ServeSafetyOptions
         catch (Exception ex) when (ex is CryptographicException or IOException or ArgumentException)
         {
             return $"cannot load TLS certificate {cert.FullName}: {ex.Message}";
+        }
+    }
+
+    /// <summary>
+    /// Without <c>--max-connections</c>, the library derives the limit from the open-file limit at one descriptor per
+    /// connection; a bridge costs more (a child's three pipes, a backend socket), so the limit shrinks to match.
+    /// </summary>
+    public void ScaleDefaultMaxConnections(ParseResult parse, WebSocketServerOptions options, int descriptorsPerConnection)
+    {
+        if (parse.GetValue(_maxConnections) is null && descriptorsPerConnection > 1)
+        {
+            options.MaxConnections = Math.Max(1, options.MaxConnections / descriptorsPerConnection);
         }
     }
 

@@ -97,7 +97,7 @@ public sealed partial class WebSocketServer : IAsyncDisposable
 
         try
         {
-            listener.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+            AllowRebindOverTimeWait(listener);
             listener.Bind(new IPEndPoint(address, Options.Port));
             listener.Listen(Options.Backlog);
         }
@@ -112,6 +112,28 @@ public sealed partial class WebSocketServer : IAsyncDisposable
         _logger.LogInformation("listening on http://{Endpoint}", FormatEndPoint(listener.LocalEndPoint));
         _acceptLoop = AcceptLoopAsync(listener);
         return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// A restarted server must be able to bind while its old connections sit in TIME_WAIT, but must never share the
+    /// port with a live listener. .NET's <see cref="SocketOptionName.ReuseAddress"/> sets SO_REUSEPORT too on Linux,
+    /// which lets a second server bind the same port and take half the connections; plain SO_REUSEADDR (set raw)
+    /// allows only the TIME_WAIT case, so a second server fails with "address already in use".
+    /// </summary>
+    private static void AllowRebindOverTimeWait(Socket listener)
+    {
+        if (OperatingSystem.IsLinux())
+        {
+            listener.SetRawSocketOption(1 /* SOL_SOCKET */, 2 /* SO_REUSEADDR */, BitConverter.GetBytes(1));
+        }
+        else if (OperatingSystem.IsMacOS() || OperatingSystem.IsFreeBSD())
+        {
+            listener.SetRawSocketOption(0xFFFF /* SOL_SOCKET */, 4 /* SO_REUSEADDR */, BitConverter.GetBytes(1));
+        }
+        else if (OperatingSystem.IsWindows())
+        {
+            listener.ExclusiveAddressUse = true; // Windows' SO_REUSEADDR would allow port stealing
+        }
     }
 
     /// <summary>Starts, runs until <paramref name="cancellationToken"/> is canceled, then stops gracefully.</summary>
@@ -164,31 +186,6 @@ public sealed partial class WebSocketServer : IAsyncDisposable
 
         await _sessionsDone.Task.WaitAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         _logger.LogInformation("stopped");
-    }
-
-    private async Task AcceptLoopAsync(Socket listener)
-    {
-        while (!_stopping.IsCancellationRequested)
-        {
-            Socket socket;
-            try
-            {
-                socket = await listener.AcceptAsync(_stopping.Token).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException)
-            {
-                break;
-            }
-            catch (SocketException ex)
-            {
-                // e.g. EMFILE: log and keep serving the connections we have.
-                _logger.LogWarning("accept failed: {Error}", ex.SocketErrorCode);
-                continue;
-            }
-
-            Interlocked.Increment(ref _sessionCount);
-            _ = ServeConnectionAsync(socket);
-        }
     }
 
     /// <summary>One accepted connection is done (refused, served, or its WebSocket closed).</summary>

@@ -40,8 +40,12 @@ public sealed class WebSocketServerOptions
     /// </summary>
     public IList<string> AllowedOrigins { get; } = [];
 
-    /// <summary>Most WebSocket connections open at once (503 beyond; default 100,000).</summary>
-    public int MaxConnections { get; set; } = 100_000;
+    /// <summary>
+    /// Most WebSocket connections open at once (503 beyond). The default is what the process's open-file limit can
+    /// serve: that limit less the descriptors already open when the options are created, less 64 of headroom, at
+    /// most 100,000 (100,000 where the limit cannot be read).
+    /// </summary>
+    public int MaxConnections { get; set; } = DescriptorLimit.DefaultMaxConnections(DescriptorLimit.Current(), DescriptorLimit.InUse());
 
     /// <summary>On stop, how long to wait for connections to finish their closing handshakes (default 5 s).</summary>
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(5);
