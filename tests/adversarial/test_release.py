@@ -1,8 +1,10 @@
 """Connections that die while a send is blocked are released: slot, memory, descriptors (review item 1)."""
+import signal
 import socket
 import struct
 
-from harness import Server, assert_healthy, frame, raw_connect, wait_until, echo_round_trip
+from harness import (FrameReader, Server, assert_healthy, close_code, echo_round_trip, frame, raw_connect,
+                     wait_until)
 from suite import test
 
 MESSAGE = b"x" * 16384
@@ -63,3 +65,35 @@ def dead_clients_blocked_on_send_release_their_slots():
         server.stop()
         assert server.log_count(r"closing 0 connections") == 1, "shutdown found connections still held"
         return f"pushed {pushed / 2**20:.1f} MB into 5 stalled clients; slots, sockets and memory came back 5 times (RSS +{grown:.0f} MB)"
+
+
+@test
+def graceful_shutdown_sends_1001_to_everyone_and_cuts_no_connection_that_closed_in_time():
+    server = Server("--no-deflate")
+    clients = []
+    try:
+        for _ in range(20):
+            sock, status, head, rest = raw_connect(server.port)
+            assert status == 101, head
+            clients.append((sock, FrameReader(sock, rest)))
+        server.proc.send_signal(signal.SIGTERM)
+        for sock, reader in clients:  # every client answers the close at once, as a browser does
+            op, payload = reader.read_message()
+            assert op == 8 and close_code(payload) == 1001, f"expected close 1001, got {op} {payload!r}"
+            sock.sendall(frame(8, payload[:2]))
+        for sock, reader in clients:  # then each sees the server's FIN (§7.1.1: the server closes TCP first) and closes
+            try:
+                while reader.read(10):
+                    pass
+            except ConnectionError:
+                pass
+            sock.close()
+        rc = server.wait_exit(30)
+        assert rc == 0, f"exit {rc}"
+        cut = server.log_count("shutdown deadline passed")
+        assert cut == 0, f"{cut} connections that had closed in time were reported cut at the deadline"
+        return "20 clients got 1001, answered, and none was reported cut at the deadline"
+    finally:
+        for sock, _ in clients:
+            sock.close()
+        server.stop()

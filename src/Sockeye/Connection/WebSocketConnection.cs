@@ -168,6 +168,11 @@ public sealed partial class WebSocketConnection : IAsyncDisposable
     /// <summary>Closes the connection abruptly, without a closing handshake (status 1006).</summary>
     public void Abort(string reason = "aborted")
     {
+        if (_closed.Task.IsCompleted)
+        {
+            return; // already closed and released: nothing to abort, nothing to log
+        }
+
         if (CloseStatus is null)
         {
             CloseStatus = CloseCode.AbnormalClosure;

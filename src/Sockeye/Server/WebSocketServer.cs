@@ -176,7 +176,10 @@ public sealed partial class WebSocketServer : IAsyncDisposable
         await Task.WhenAll(closing).WaitAsync(Options.ShutdownTimeout).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         foreach (WebSocketConnection straggler in _connections.Values)
         {
-            straggler.Abort("shutdown deadline passed");
+            if (!straggler.Completion.IsCompleted) // closed in time but not yet unregistered: nothing to cut
+            {
+                straggler.Abort("shutdown deadline passed");
+            }
         }
 
         if (Volatile.Read(ref _sessionCount) == 0)
