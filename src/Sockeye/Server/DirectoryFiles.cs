@@ -8,6 +8,9 @@ namespace Sockeye.Server;
 internal sealed class DirectoryFiles : StaticFiles
 {
     private const string Index = "index.html";
+
+    // Each segment costs an lstat on the I/O thread; a 16 KiB head could carry thousands ("/a/../a/../…").
+    private const int MaxSegments = 128;
     private readonly string _root;
     private readonly string _rootWithSeparator;
     private readonly bool _serveHidden;
@@ -34,6 +37,11 @@ internal sealed class DirectoryFiles : StaticFiles
         }
 
         string[] segments = RealPath.Split(path);
+        if (segments.Length > MaxSegments)
+        {
+            return null;
+        }
+
         if (!_serveHidden && segments.Any(IsHidden))
         {
             return null; // also "." and "..": browsers never send them (they resolve dot segments first)

@@ -107,6 +107,16 @@ public sealed class StaticFilesSafetyTests : IDisposable
     }
 
     [Fact]
+    public void A_path_of_very_many_segments_is_refused_without_walking_it()
+    {
+        string path = string.Concat(Enumerable.Repeat("/sub/..", 200)) + "/real.txt";
+
+        Assert.Null(StaticFiles.FromDirectory(_www, serveHidden: true).Open(path));
+        using StaticFile? shortOne = StaticFiles.FromDirectory(_www, serveHidden: true).Open("/sub/../sub/../real.txt");
+        Assert.NotNull(shortOne);
+    }
+
+    [Fact]
     public void A_directory_itself_is_not_a_file()
     {
         Assert.Null(StaticFiles.FromDirectory(_www).Open("/sub"));
