@@ -18,6 +18,7 @@ internal static class ServeCommand
         var port = new Option<int>("--port") { Description = "TCP port to listen on (0 = any free port).", DefaultValueFactory = _ => 9876 };
         var staticDir = new Option<DirectoryInfo?>("--static") { Description = "Serve the files in DIR to plain HTTP GET requests (index.html for /) instead of the demo page." };
         staticDir.HelpName = "DIR";
+        var staticHidden = new Option<bool>("--static-hidden") { Description = "With --static, also serve hidden files and directories (names starting with '.', e.g. .well-known/); by default they get 404 so .env or .git/ never leak." };
         var maxMessage = new Option<long>("--max-message") { Description = "Largest message accepted, in bytes; larger ones are closed with 1009.", DefaultValueFactory = _ => 1024 * 1024 };
         maxMessage.HelpName = "BYTES";
         var maxFrame = new Option<long?>("--max-frame") { Description = "Largest frame accepted, in bytes (default: --max-message)." };
@@ -28,7 +29,7 @@ internal static class ServeCommand
 
         var command = new Command("serve", "Serve the demo page (or --static DIR) over HTTP and echo every WebSocket message back to its sender, text as text and binary as binary, on any path. With --exec, --dir, --proxy or --exec-shared, bridge connections to programs or sockets instead (see docs/exec.md). Ctrl-C or SIGTERM stops it.")
         {
-            host, port, staticDir, maxMessage, maxFrame, closeTimeout, logLevel,
+            host, port, staticDir, staticHidden, maxMessage, maxFrame, closeTimeout, logLevel,
         };
         var inline = new Option<bool?>("--inline-completions") { Description = "Run socket completions on the I/O thread, without a thread-pool hop (default: on for the echo server and static files, off with --exec/--dir/--proxy/--exec-shared)." };
         command.Options.Add(inline);
@@ -67,7 +68,7 @@ internal static class ServeCommand
                     return 2;
                 }
 
-                files = StaticFiles.FromDirectory(dir.FullName);
+                files = StaticFiles.FromDirectory(dir.FullName, serveHidden: parse.GetValue(staticHidden));
             }
             else
             {

@@ -5,10 +5,11 @@ using Sockeye.Server;
 
 namespace Sockeye.Cli;
 
-/// <summary>The <c>sockeye serve</c> options for origins, TLS, keepalive, limits and shutdown (docs/security.md).</summary>
+/// <summary>The <c>sockeye serve</c> options for origins, host names, TLS, keepalive, limits and shutdown (docs/security.md).</summary>
 internal sealed class ServeSafetyOptions
 {
     private readonly Option<string[]> _origin = new("--origin") { Description = "Also allow browser pages from this origin (repeatable; '*' allows all). By default only pages from the server's own host may connect." };
+    private readonly Option<string[]> _allowedHost = new("--allowed-host") { Description = "Also accept this name in the Host header (repeatable; '*' accepts any). On a loopback --host only localhost, *.localhost, 127.x.x.x and [::1] are accepted, which stops DNS rebinding; others get HTTP 421." };
     private readonly Option<FileInfo?> _tlsCert = new("--tls-cert") { Description = "Serve https:// and wss:// with this certificate: a PEM file (with --tls-key) or a PKCS#12 (.pfx/.p12) file." };
     private readonly Option<FileInfo?> _tlsKey = new("--tls-key") { Description = "PEM private key for --tls-cert." };
     private readonly Option<string?> _tlsPassword = new("--tls-password") { Description = "Password of a PKCS#12 --tls-cert (or of an encrypted PEM key)." };
@@ -17,13 +18,14 @@ internal sealed class ServeSafetyOptions
     private readonly Option<double> _idleTimeout = new("--idle-timeout") { Description = "Close connections that receive nothing for this many seconds with 1001 (0 = off).", DefaultValueFactory = _ => 0 };
     private readonly Option<double> _handshakeTimeout = new("--handshake-timeout") { Description = "Seconds allowed for the TLS handshake and each HTTP request head.", DefaultValueFactory = _ => 10 };
     private readonly Option<double> _shutdownTimeout = new("--shutdown-timeout") { Description = "On SIGTERM/Ctrl-C, seconds to wait for connections to answer close 1001.", DefaultValueFactory = _ => 5 };
-    private readonly Option<double> _sendTimeout = new("--send-timeout") { Description = "Close a peer with 1008 when its send buffer stays full this many seconds.", DefaultValueFactory = _ => 30 };
+    private readonly Option<double> _sendTimeout = new("--send-timeout") { Description = "Close a peer with 1008 when its send buffer stays full this many seconds (static files: cut the connection).", DefaultValueFactory = _ => 30 };
     private readonly Option<long> _maxSendBuffer = new("--max-send-buffer") { Description = "Bytes queued for sending per connection before senders wait.", DefaultValueFactory = _ => 1024 * 1024 };
     private readonly Option<int?> _maxConnections = new("--max-connections") { Description = "Most WebSocket connections at once; more get HTTP 503 (default: what the open-file limit can serve, at most 100000)." };
 
     public void AddTo(Command command)
     {
         _origin.HelpName = "URL";
+        _allowedHost.HelpName = "NAME";
         _tlsCert.HelpName = "FILE";
         _tlsKey.HelpName = "PEM";
         _tlsPassword.HelpName = "PASSWORD";
@@ -34,7 +36,7 @@ internal sealed class ServeSafetyOptions
 
         _maxSendBuffer.HelpName = "BYTES";
         _maxConnections.HelpName = "N";
-        foreach (Option option in (Option[])[_origin, _tlsCert, _tlsKey, _tlsPassword, _pingInterval, _pingTimeout, _idleTimeout,
+        foreach (Option option in (Option[])[_origin, _allowedHost, _tlsCert, _tlsKey, _tlsPassword, _pingInterval, _pingTimeout, _idleTimeout,
                      _handshakeTimeout, _shutdownTimeout, _sendTimeout, _maxSendBuffer, _maxConnections])
         {
             command.Options.Add(option);
@@ -47,6 +49,11 @@ internal sealed class ServeSafetyOptions
         foreach (string origin in parse.GetValue(_origin) ?? [])
         {
             options.AllowedOrigins.Add(origin);
+        }
+
+        foreach (string name in parse.GetValue(_allowedHost) ?? [])
+        {
+            options.AllowedHosts.Add(name);
         }
 
         WebSocketOptions ws = options.WebSocket;

@@ -98,7 +98,7 @@ public sealed partial class WebSocketConnection
             }
 
             _deflate?.Dispose();
-            Log.Closed(_logger, Id, CloseStatus, CloseReason);
+            Log.Closed(_logger, Id, CloseStatus, LogText.Escape(CloseReason)); // the reason is the peer's text
             _closed.TrySetResult();
         }
     }

@@ -1,4 +1,3 @@
-using System.Net;
 using System.Text;
 
 namespace Sockeye.Protocol;
@@ -25,8 +24,8 @@ public static class UpgradeRequest
 {
     /// <summary>
     /// Classifies a request head: an ordinary request (no <c>Upgrade: websocket</c> and no WebSocket key), a valid
-    /// handshake, or a refused one with its status: 405 for a non-GET upgrade, 426 for a version other than 13,
-    /// 400 for anything else malformed.
+    /// handshake, or a refused one with its status: 505 for an HTTP major version other than 1, 405 for a non-GET
+    /// upgrade, 426 for a WebSocket version other than 13, 400 for anything else malformed.
     /// </summary>
     public static UpgradeCheck Check(HttpHead head)
     {
@@ -37,7 +36,14 @@ public static class UpgradeRequest
             return new(UpgradeKind.NotUpgrade);
         }
 
-        // §4.2.1 item 1: "An HTTP/1.1 or higher GET request".
+        // §4.2.1 item 1: "An HTTP/1.1 or higher GET request". The upgrade mechanism is HTTP/1.1's (RFC 9110 §7.8;
+        // HTTP/2 and 3 use RFC 8441/9220 instead), and this is an HTTP/1.x parser: another major version gets 505
+        // (RFC 9110 §15.6.6). HTTP/1.2+ is HTTP/1.1 to us (RFC 9112 §2.3).
+        if (head.VersionMajor != 1)
+        {
+            return Refuse(505, "only HTTP/1.1 can be upgraded to WebSocket");
+        }
+
         if (!string.Equals(head.Method, "GET", StringComparison.Ordinal))
         {
             return Refuse(405, "WebSocket upgrade requires GET");
@@ -59,6 +65,12 @@ public static class UpgradeRequest
         if (head.Count("Host") != 1)
         {
             return Refuse(400, "missing or repeated Host header");
+        }
+
+        // RFC 9112 §3.2: a Host with an invalid value is refused like a missing one.
+        if (!HostHeader.TryParse(head.Get("Host")!, out _))
+        {
+            return Refuse(400, "invalid Host header");
         }
 
         // §4.2.1 items 3–4: Upgrade contains "websocket", Connection contains "Upgrade" (token lists, any case).
@@ -159,32 +171,11 @@ public static class UpgradeRequest
             sb.Append(header.Key).Append(": ").Append(header.Value).Append("\r\n");
         }
 
-        sb.Append("Content-Type: text/plain; charset=utf-8\r\nContent-Length: ").Append(Encoding.UTF8.GetByteCount(body));
+        sb.Append("Content-Type: text/plain; charset=utf-8\r\nX-Content-Type-Options: nosniff\r\nContent-Length: ").Append(Encoding.UTF8.GetByteCount(body));
         sb.Append("\r\nConnection: close\r\n\r\n").Append(body);
         return Encoding.UTF8.GetBytes(sb.ToString());
     }
 
-    /// <summary>Standard reason phrase for a status code.</summary>
-    public static string ReasonPhrase(int status) => status switch
-    {
-        431 => "Request Header Fields Too Large",
-        426 => "Upgrade Required",
-        _ => Enum.IsDefined(typeof(HttpStatusCode), status) ? SplitWords(((HttpStatusCode)status).ToString()) : "Error",
-    };
-
-    private static string SplitWords(string name)
-    {
-        var sb = new StringBuilder(name.Length + 4);
-        foreach (char c in name)
-        {
-            if (char.IsUpper(c) && sb.Length > 0)
-            {
-                sb.Append(' ');
-            }
-
-            sb.Append(c);
-        }
-
-        return sb.ToString();
-    }
+    /// <summary>The reason phrase of a status code as RFC 9110 §15 spells it (e.g. "OK"); empty for unknown codes.</summary>
+    public static string ReasonPhrase(int status) => ReasonPhrases.For(status);
 }

@@ -21,13 +21,16 @@ internal static class OriginPolicy
             }
         }
 
-        if (host is null || !Uri.TryCreate(origin, UriKind.Absolute, out Uri? originUri) || originUri.Scheme is not ("http" or "https"))
+        // Same origin (RFC 6454 §5): scheme, host and port all equal. The scheme is the listener's (https with a
+        // certificate, else http), so an https page is not the origin of a plain port even on the same host:port.
+        string scheme = tls ? "https" : "http";
+        if (host is null || !Uri.TryCreate(origin, UriKind.Absolute, out Uri? originUri) || originUri.Scheme != scheme)
         {
             return false; // includes the opaque origin "null"
         }
 
-        // Same origin: the Origin's host and port equal the Host the request was sent to (default ports implied).
-        if (!Uri.TryCreate((tls ? "https://" : "http://") + host, UriKind.Absolute, out Uri? hostUri))
+        // The Origin's host and port equal the Host the request was sent to (default ports implied).
+        if (!Uri.TryCreate(scheme + "://" + host, UriKind.Absolute, out Uri? hostUri))
         {
             return false;
         }

@@ -1,9 +1,9 @@
 using System.Buffers;
 using System.IO.Pipelines;
+using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Authentication;
-using System.Text;
 using Microsoft.Extensions.Logging;
 using Sockeye.Extensions;
 using Sockeye.Protocol;
@@ -13,6 +13,9 @@ namespace Sockeye.Server;
 
 public sealed partial class WebSocketServer
 {
+    // Whether the listener is loopback (HostPolicy): 0 not yet known, 1 yes, 2 no.
+    private volatile int _loopbackListener;
+
     /// <summary>
     /// One accepted TCP connection: read HTTP/1.1 requests (static files may use keep-alive) until one is a valid
     /// WebSocket upgrade, which turns the connection over to a <see cref="WebSocketConnection"/>. Any refused
@@ -159,15 +162,46 @@ public sealed partial class WebSocketServer
         }
     }
 
+    /// <summary>Answers with an error status; the reason (which may quote the client) is escaped for the log and the body.</summary>
     private async Task RefuseAsync(IWebSocketTransport transport, int status, string reason, string remote, string? target)
     {
-        _logger.LogInformation("{Remote} refused {Target} with {Status}: {Reason}", remote, target ?? "request", status, reason);
+        reason = LogText.Escape(reason);
+        _logger.LogInformation("{Remote} refused {Target} with {Status}: {Reason}", remote, LogText.Escape(target) ?? "request", status, reason);
         await transport.Output.WriteAsync(UpgradeRequest.BuildErrorResponse(status, reason)).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The DNS-rebinding guard (<see cref="HostPolicy"/>) for upgrades and static files alike: the refusal reason, or
+    /// null when the request's Host may be served. The Host's syntax was checked before.
+    /// </summary>
+    private string? CheckHost(HttpHead head)
+    {
+        string? value = head.Get("Host");
+        string? host = value is not null && HostHeader.TryParse(value, out string parsed) ? parsed : null;
+        if (_loopbackListener == 0)
+        {
+            // Options.Host as StartAsync binds it: "localhost" is 127.0.0.1.
+            bool loopback = Options.Host == "localhost" || (IPAddress.TryParse(Options.Host, out IPAddress? address) && IPAddress.IsLoopback(address));
+            _loopbackListener = loopback ? 1 : 2;
+        }
+
+        return HostPolicy.IsAllowed(host, Options.AllowedHosts, _loopbackListener == 1)
+            ? null
+            : $"host {value} refused: this server accepts only loopback host names (localhost, 127.0.0.1, [::1]); allow others with --allowed-host (AllowedHosts)";
     }
 
     /// <summary>Routes and checks an upgrade; returns true when a connection was started, false when refused.</summary>
     private async Task<bool> StartWebSocketAsync(IWebSocketTransport transport, HttpHead head, string remote)
     {
+        // RFC 9110 §15.5.20: 421 for a request this server will not answer for that name; before routing, so a
+        // rebinding page learns nothing about the endpoints.
+        if (CheckHost(head) is { } hostProblem)
+        {
+            await RefuseAsync(transport, 421, hostProblem, remote, head.Target).ConfigureAwait(false);
+            await transport.CloseAsync(TimeSpan.FromSeconds(1)).ConfigureAwait(false);
+            return false;
+        }
+
         var request = new WebSocketRequest(head, transport.RemoteEndPoint, transport.LocalEndPoint);
         WebSocketEndpoint? endpoint = Route(request.Path);
         if (endpoint is null)
@@ -180,7 +214,8 @@ public sealed partial class WebSocketServer
         // §10.2: refuse browser pages from other origins unless allowed.
         if (!OriginPolicy.IsAllowed(head.Get("Origin"), head.Get("Host"), Options.AllowedOrigins, Options.Certificate is not null))
         {
-            await RefuseAsync(transport, 403, $"origin {head.Get("Origin")} not allowed", remote, head.Target).ConfigureAwait(false);
+            await RefuseAsync(transport, 403, $"origin {head.Get("Origin")} refused: not this server's own origin; allow it with --origin (AllowedOrigins)",
+                remote, head.Target).ConfigureAwait(false);
             await transport.CloseAsync(TimeSpan.FromSeconds(1)).ConfigureAwait(false);
             return false;
         }
@@ -220,8 +255,8 @@ public sealed partial class WebSocketServer
             State = handshake.State,
         };
         await transport.Output.WriteAsync(UpgradeRequest.BuildAcceptResponse(head, handshake.Subprotocol, compression?.Header, handshake.ResponseHeaders)).ConfigureAwait(false);
-        _logger.LogDebug("{Remote} #{Id} upgraded on {Path} (subprotocol {Subprotocol}, extensions {Extensions})", remote, connection.Id, request.Path,
-            handshake.Subprotocol ?? "none", compression?.Header ?? "none");
+        _logger.LogDebug("{Remote} #{Id} upgraded on {Path} (subprotocol {Subprotocol}, extensions {Extensions})", remote, connection.Id,
+            LogText.Escape(request.Path), LogText.Escape(handshake.Subprotocol) ?? "none", compression?.Header ?? "none");
 
         _connections[connection.Id] = connection;
         connection.Start();
@@ -261,63 +296,5 @@ public sealed partial class WebSocketServer
             _connections.TryRemove(connection.Id, out _);
             EndSession();
         }
-    }
-
-    /// <summary>Answers a plain HTTP request from <see cref="WebSocketServerOptions.StaticFiles"/>. Returns whether to keep the connection.</summary>
-    private async Task<bool> ServeStaticAsync(IWebSocketTransport transport, HttpHead head, string remote)
-    {
-        bool isHead = head.Method == "HEAD";
-        if (head.Method != "GET" && !isHead)
-        {
-            await RefuseAsync(transport, 405, "only GET and HEAD are served", remote, head.Target).ConfigureAwait(false);
-            return false;
-        }
-
-        // A GET with a body is not something we read; refuse rather than misparse the body as the next request.
-        string? contentLength = head.Get("Content-Length");
-        if (head.Count("Transfer-Encoding") > 0 || (contentLength is not null && contentLength.Trim() != "0"))
-        {
-            await RefuseAsync(transport, 400, "request body not allowed", remote, head.Target).ConfigureAwait(false);
-            return false;
-        }
-
-        var request = new WebSocketRequest(head, null, null);
-        StaticFile? file = Options.StaticFiles?.Find(request.Path);
-        bool keepAlive = head.IsHttp11OrLater ? !head.HasToken("Connection", "close") : head.HasToken("Connection", "keep-alive");
-        if (file is null)
-        {
-            string body = Options.StaticFiles is null ? "This is a WebSocket server.\n" : "Not found.\n";
-            _logger.LogDebug("{Remote} GET {Path} 404", remote, request.Path);
-            await WriteResponseHeadAsync(transport, 404, "text/plain; charset=utf-8", Encoding.UTF8.GetByteCount(body), keepAlive).ConfigureAwait(false);
-            if (!isHead)
-            {
-                await transport.Output.WriteAsync(Encoding.UTF8.GetBytes(body)).ConfigureAwait(false);
-            }
-
-            return keepAlive;
-        }
-
-        _logger.LogDebug("{Remote} GET {Path} 200", remote, request.Path);
-        await WriteResponseHeadAsync(transport, 200, file.ContentType, file.Length, keepAlive).ConfigureAwait(false);
-        if (!isHead)
-        {
-            Stream content = file.Open();
-            await using (content.ConfigureAwait(false))
-            {
-                await content.CopyToAsync(transport.Output).ConfigureAwait(false);
-            }
-
-            await transport.Output.FlushAsync().ConfigureAwait(false);
-        }
-
-        return keepAlive;
-    }
-
-    private static async Task WriteResponseHeadAsync(IWebSocketTransport transport, int status, string contentType, long length, bool keepAlive)
-    {
-        string head = $"HTTP/1.1 {status} {UpgradeRequest.ReasonPhrase(status)}\r\nContent-Type: {contentType}\r\n" +
-            $"Content-Length: {length}\r\nCache-Control: no-cache\r\nX-Content-Type-Options: nosniff\r\n" +
-            (keepAlive ? string.Empty : "Connection: close\r\n") + "\r\n";
-        await transport.Output.WriteAsync(Encoding.ASCII.GetBytes(head)).ConfigureAwait(false);
     }
 }

@@ -109,7 +109,7 @@ public sealed partial class WebSocketServer : IAsyncDisposable
 
         _listener = listener;
         _boundPort = (listener.LocalEndPoint as IPEndPoint)?.Port;
-        _logger.LogInformation("listening on http://{Endpoint}", FormatEndPoint(listener.LocalEndPoint));
+        _logger.LogInformation("listening on {Scheme}://{Endpoint}", Options.Certificate is null ? "http" : "https", FormatEndPoint(listener.LocalEndPoint));
         _acceptLoop = AcceptLoopAsync(listener);
         return Task.CompletedTask;
     }

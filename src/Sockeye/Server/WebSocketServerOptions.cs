@@ -23,7 +23,10 @@ public sealed class WebSocketServerOptions
     /// <summary>Time allowed for a complete request head, per request (default 10 s); slower clients are disconnected.</summary>
     public TimeSpan HandshakeTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>Files served to plain GET requests on the same port, or null to answer them with 404.</summary>
+    /// <summary>
+    /// Files served to plain GET and HEAD requests on the same port (with ranges and validators; a client that
+    /// stops reading is cut after <see cref="WebSocketOptions.SendTimeout"/>), or null to answer them with 404.
+    /// </summary>
     public StaticFiles? StaticFiles { get; set; }
 
     /// <summary>Runs before every upgrade is accepted, before the endpoint's own hook (e.g. authentication).</summary>
@@ -39,6 +42,15 @@ public sealed class WebSocketServerOptions
     /// Refused requests get 403.
     /// </summary>
     public IList<string> AllowedOrigins { get; } = [];
+
+    /// <summary>
+    /// Host names (e.g. <c>app.example.com</c>, matched without the port, ignoring case) accepted in the <c>Host</c>
+    /// header besides the loopback names (<c>localhost</c>, <c>*.localhost</c>, 127.0.0.0/8, <c>[::1]</c>); "*"
+    /// accepts any. On a loopback listener (the default 127.0.0.1) only those names are served, which stops DNS
+    /// rebinding: a hostile page whose name resolves to 127.0.0.1 is refused with 421 for upgrades and static files
+    /// alike. On other listeners every name is served while this list is empty.
+    /// </summary>
+    public IList<string> AllowedHosts { get; } = [];
 
     /// <summary>
     /// Most WebSocket connections open at once (503 beyond). The default is what the process's open-file limit can

@@ -231,7 +231,7 @@ public sealed class ParserProperties(ITestOutputHelper output)
                 Assert.True(Enum.IsDefined(check.Kind));
                 if (check.Kind == UpgradeKind.Invalid)
                 {
-                    Assert.Contains(check.Status, new[] { 400, 405, 426 });
+                    Assert.Contains(check.Status, new[] { 400, 405, 426, 505 });
                     Assert.False(string.IsNullOrEmpty(check.Reason));
                 }
                 else

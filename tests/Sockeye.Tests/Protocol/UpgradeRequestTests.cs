@@ -97,6 +97,40 @@ public class UpgradeRequestTests
         Assert.Equal(400, check.Status);
     }
 
+    [Theory]
+    [InlineData("GET /chat HTTP/2.0")]
+    [InlineData("GET /chat HTTP/9.9")]
+    [InlineData("GET /chat HTTP/0.9")]
+    public void Only_HTTP_1_may_upgrade_other_major_versions_are_505(string requestLine)
+    {
+        UpgradeCheck check = Check(requestLine);
+
+        Assert.Equal(UpgradeKind.Invalid, check.Kind);
+        Assert.Equal(505, check.Status);
+    }
+
+    [Fact]
+    public void HTTP_1_2_is_treated_as_1_1()
+    {
+        // RFC 9112 §2.3: a higher minor version of a major version we implement is processed as ours.
+        Assert.Equal(UpgradeKind.Valid, Check("GET /chat HTTP/1.2").Kind);
+    }
+
+    [Theory]
+    [InlineData("a b")]
+    [InlineData("::1")]
+    [InlineData("[::1")]
+    [InlineData("host:80x")]
+    [InlineData("host:123456")]
+    [InlineData("[not-v6]:80")]
+    public void Invalid_Host_value_is_400(string host)
+    {
+        UpgradeCheck check = Check(changes: ("Host", host));
+
+        Assert.Equal(UpgradeKind.Invalid, check.Kind);
+        Assert.Equal(400, check.Status);
+    }
+
     [Fact]
     public void Missing_Host_is_400()
     {
@@ -192,7 +226,9 @@ public class UpgradeRequestTests
     [InlineData(400, "Bad Request")]
     [InlineData(404, "Not Found")]
     [InlineData(405, "Method Not Allowed")]
+    [InlineData(421, "Misdirected Request")]
     [InlineData(431, "Request Header Fields Too Large")]
+    [InlineData(505, "HTTP Version Not Supported")]
     public void BuildErrorResponse_has_status_length_and_closes(int status, string phrase)
     {
         string text = Encoding.UTF8.GetString(UpgradeRequest.BuildErrorResponse(status, "why"));
@@ -213,5 +249,21 @@ public class UpgradeRequestTests
         string text = Encoding.UTF8.GetString(UpgradeRequest.BuildErrorResponse(405, "GET only"));
 
         Assert.Contains("\r\nAllow: GET\r\n", text, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(101, "Switching Protocols")]
+    [InlineData(200, "OK")]
+    [InlineData(206, "Partial Content")]
+    [InlineData(304, "Not Modified")]
+    [InlineData(403, "Forbidden")]
+    [InlineData(416, "Range Not Satisfiable")]
+    [InlineData(426, "Upgrade Required")]
+    [InlineData(503, "Service Unavailable")]
+    [InlineData(499, "")]
+    public void Reason_phrases_are_spelled_as_in_RFC_9110(int status, string phrase)
+    {
+        // Not derived from enum names: HttpStatusCode.OK once came out as "O K".
+        Assert.Equal(phrase, UpgradeRequest.ReasonPhrase(status));
     }
 }

@@ -85,7 +85,7 @@ public sealed class StaticFilesTests : IDisposable
         await using TestServer server = await StartFromDirectory();
         using RawHttp raw = await RawHttp.ConnectAsync(server.Port);
 
-        await raw.SendAsync($"GET {target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        await raw.SendAsync($"GET {target} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
         byte[] all = await raw.ReadToEndAsync();
 
         string text = Encoding.Latin1.GetString(all);
@@ -99,9 +99,9 @@ public sealed class StaticFilesTests : IDisposable
         await using TestServer server = await StartFromDirectory();
         using RawHttp raw = await RawHttp.ConnectAsync(server.Port);
 
-        await raw.SendAsync("GET /index.html HTTP/1.1\r\nHost: x\r\n\r\n");
+        await raw.SendAsync("GET /index.html HTTP/1.1\r\nHost: localhost\r\n\r\n");
         var first = await raw.ReadResponseAsync();
-        await raw.SendAsync("GET /app.js HTTP/1.1\r\nHost: x\r\n\r\n");
+        await raw.SendAsync("GET /app.js HTTP/1.1\r\nHost: localhost\r\n\r\n");
         var second = await raw.ReadResponseAsync();
 
         Assert.Equal(200, first.Status);
@@ -117,7 +117,7 @@ public sealed class StaticFilesTests : IDisposable
         await using TestServer server = await StartFromDirectory();
         using RawHttp raw = await RawHttp.ConnectAsync(server.Port);
 
-        await raw.SendAsync("GET /app.js HTTP/1.1\r\nHost: x\r\n\r\nGET /missing HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        await raw.SendAsync("GET /app.js HTTP/1.1\r\nHost: localhost\r\n\r\nGET /missing HTTP/1.1\r\nHost: localhost\r\n\r\nGET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
 
         Assert.Equal(200, (await raw.ReadResponseAsync()).Status);
         Assert.Equal(404, (await raw.ReadResponseAsync()).Status);
@@ -133,7 +133,7 @@ public sealed class StaticFilesTests : IDisposable
         await using TestServer server = await StartFromDirectory();
         using RawHttp raw = await RawHttp.ConnectAsync(server.Port);
 
-        await raw.SendAsync("GET /app.js HTTP/1.1\r\nHost: x\r\n\r\n");
+        await raw.SendAsync("GET /app.js HTTP/1.1\r\nHost: localhost\r\n\r\n");
         Assert.Equal(200, (await raw.ReadResponseAsync()).Status);
         await raw.SendAsync(Http.Upgrade("GET /ws HTTP/1.1"));
         string head = await raw.ReadHeadAsync();
@@ -150,7 +150,7 @@ public sealed class StaticFilesTests : IDisposable
         await using TestServer server = await StartFromDirectory();
         using RawHttp raw = await RawHttp.ConnectAsync(server.Port);
 
-        await raw.SendAsync("HEAD /app.js HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        await raw.SendAsync("HEAD /app.js HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
         byte[] all = await raw.ReadToEndAsync();
 
         string text = Encoding.Latin1.GetString(all);
@@ -165,7 +165,7 @@ public sealed class StaticFilesTests : IDisposable
         await using TestServer server = await StartFromDirectory();
         using RawHttp raw = await RawHttp.ConnectAsync(server.Port);
 
-        await raw.SendAsync("DELETE /app.js HTTP/1.1\r\nHost: x\r\n\r\nGET /app.js HTTP/1.1\r\nHost: x\r\n\r\n");
+        await raw.SendAsync("DELETE /app.js HTTP/1.1\r\nHost: localhost\r\n\r\nGET /app.js HTTP/1.1\r\nHost: localhost\r\n\r\n");
         string text = Encoding.Latin1.GetString(await raw.ReadToEndAsync());
 
         Assert.StartsWith("HTTP/1.1 405 ", text, StringComparison.Ordinal);

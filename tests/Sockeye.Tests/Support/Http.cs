@@ -30,7 +30,7 @@ internal static class Http
     {
         var fields = new List<(string Name, string Value)>
         {
-            ("Host", "server.example.com"),
+            ("Host", "localhost"), // a loopback name: test servers listen on 127.0.0.1 (HostPolicy)
             ("Upgrade", "websocket"),
             ("Connection", "Upgrade"),
             ("Sec-WebSocket-Key", SampleKey),
