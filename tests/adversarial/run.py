@@ -6,6 +6,7 @@ Usage: run.py SOCKEYE_DLL [TEST_NAME_OR_MODULE...]
 Prints one line per test ("ok ..." or "FAIL ..."); exits 1 if any failed. See docs/security.md for the table.
 """
 import importlib
+import traceback
 import os
 import sys
 import time
@@ -30,7 +31,9 @@ def main():
             print(f"ok   {t.__module__}.{t.__name__} ({time.monotonic() - start:.1f}s): {detail}", flush=True)
         except Exception as e:  # report every failure and keep going
             failed += 1
-            print(f"FAIL {t.__module__}.{t.__name__} ({time.monotonic() - start:.1f}s): {type(e).__name__}: {e}", flush=True)
+            where = next((f"{os.path.basename(f.filename)}:{f.lineno}" for f in reversed(traceback.extract_tb(e.__traceback__))
+                          if os.path.basename(f.filename).startswith("test_")), "?")
+            print(f"FAIL {t.__module__}.{t.__name__} ({time.monotonic() - start:.1f}s) at {where}: {type(e).__name__}: {e}", flush=True)
     print(f"{len(selected) - failed}/{len(selected)} adversarial tests passed", flush=True)
     sys.exit(1 if failed else 0)
 

@@ -48,7 +48,7 @@ def at_the_descriptor_limit_the_server_sheds_with_503_and_never_spins_or_crashes
             held.append(sock)
         assert refused and "HTTP 503" in refused, f"expected a 503 once full, got {refused!r} after {len(held)} upgrades"
         assert FD_LIMIT // 2 <= len(held) < FD_LIMIT, f"{len(held)} upgrades held under a limit of {FD_LIMIT} descriptors"
-        assert server.log_count("accept failed") == 0, "the connection limit should refuse before descriptors run out"
+        assert server.log_count("accept failed|descriptor budget") == 0, "the connection limit should refuse first"
 
         # 2. Now exhaust the descriptors themselves: connections that never send a request sit in their handshake.
         mark = server.log_mark()
@@ -60,13 +60,10 @@ def at_the_descriptor_limit_the_server_sheds_with_503_and_never_spins_or_crashes
             s.settimeout(10)
             s.connect(("127.0.0.1", port))  # the kernel completes it from the backlog
             silent.append(s)
-        # Some of them were accepted (until descriptors ran out), the rest must be answered 503 by the reserve
+        # Some of them were accepted (until descriptors ran out), the rest must be answered 503
         # descriptor rather than hang: read an answer from the last one.
-        try:
-            status, head, _ = read_head(silent[-1], timeout=15)
-            assert status == 503, f"a connection beyond the descriptor limit got {status}: {head}"
-        except ConnectionResetError:
-            pass  # also an answer: accepted while descriptors ran out, then cut (never left hanging)
+        status, head, _ = read_head(silent[-1], timeout=15)
+        assert status == 503, f"a connection beyond the descriptor budget got {status}: {head}"
         # 3. Keep it there for a while (well inside the 10 s handshake timeout that frees the silent ones): new
         #    connections keep coming, and each must be answered 503 promptly, without the loop spinning.
         answered = 0
@@ -79,8 +76,9 @@ def at_the_descriptor_limit_the_server_sheds_with_503_and_never_spins_or_crashes
         wall = time.monotonic() - wall_start
         cpu = _cpu_seconds(server.pid) - cpu_start
         assert server.proc.poll() is None, "server died at the descriptor limit"
-        failures = server.log_count("accept failed")
-        assert 1 <= failures <= 2 + int(wall / 10), f"{failures} 'accept failed' lines in {wall:.1f}s: the log is flooded"
+        failures = server.log_count("accept failed|descriptor budget")
+        assert 1 <= failures <= 2 + int(wall / 10), f"{failures} log lines about the limit in {wall:.1f}s: silent or flooded"
+        assert server.log_count("accept failed") == 0, "descriptors ran out: the budget should shed before that"
         assert cpu < 0.3 * wall + 0.5, f"the server used {cpu:.1f} CPU-seconds in {wall:.1f}s at the limit ({answered} answered): the accept loop spins"
         rss_peak = server.rss_mb()
         assert rss_peak < rss_before + 150, f"RSS {rss_before:.0f} -> {rss_peak:.0f} MB at the limit"
@@ -92,7 +90,7 @@ def at_the_descriptor_limit_the_server_sheds_with_503_and_never_spins_or_crashes
         wait_until(lambda: server.tcp_count() <= baseline_sockets, f"sockets back to {baseline_sockets}", timeout=30)
         assert server.fd_count() <= baseline_fds + 32, f"descriptors {baseline_fds} -> {server.fd_count()}"
         assert_healthy(server)
-        return (f"{len(held)} upgrades then 503 (limit {FD_LIMIT} fds); beyond the fds: {answered} more answered 503 by the reserve, "
+        return (f"{len(held)} upgrades then 503 (limit {FD_LIMIT} fds); beyond the fds: {answered} more answered 503, "
                 f"{failures} log line(s), {cpu:.1f} CPU-s in {wall:.1f}s, RSS {rss_before:.0f}->{rss_peak:.0f} MB; recovered")
 
 

@@ -105,6 +105,76 @@ public sealed partial class WebSocketConnection
     }
 
     /// <summary>
+    /// Sends a message framed once with <see cref="PreparedMessage.Create"/> (server role only: prepared frames are
+    /// unmasked). The frame's bytes are copied into this connection's output; <paramref name="message"/> may be
+    /// disposed once the returned task completes.
+    /// </summary>
+    public ValueTask SendAsync(PreparedMessage message, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        return SendPreparedAsync(message, default, cancellationToken);
+    }
+
+    /// <summary>
+    /// Sends several prepared messages in order with one flush (they leave in as few socket writes as fit), e.g. what a
+    /// fan-out queued for this connection while it was busy. Server role only.
+    /// </summary>
+    public ValueTask SendAsync(ReadOnlyMemory<PreparedMessage> messages, CancellationToken cancellationToken = default) =>
+        messages.IsEmpty ? ValueTask.CompletedTask : SendPreparedAsync(null, messages, cancellationToken);
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask SendPreparedAsync(PreparedMessage? one, ReadOnlyMemory<PreparedMessage> many, CancellationToken cancellationToken)
+    {
+        if (_role != Role.Server)
+        {
+            throw new InvalidOperationException("Prepared messages are unmasked frames; only a server may send them (RFC 6455 §5.1).");
+        }
+
+        await _messageLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await _frameLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                if (_outputClosed || _closeSent)
+                {
+                    throw new WebSocketClosedException("The connection is closing; the message was not sent.");
+                }
+
+                if (one is not null)
+                {
+                    _output.Write(one.Frame.Span);
+                }
+                else
+                {
+                    long sinceFlush = 0;
+                    for (int i = 0; i < many.Length; i++)
+                    {
+                        ReadOnlyMemory<byte> frame = many.Span[i].Frame;
+                        _output.Write(frame.Span);
+                        sinceFlush += frame.Length;
+                        if (sinceFlush >= FlushChunk && i < many.Length - 1)
+                        {
+                            sinceFlush = 0;
+                            await FlushOutputAsync(cancellationToken).ConfigureAwait(false);
+                        }
+                    }
+                }
+
+                await FlushOrDeferAsync(cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                _frameLock.Release();
+            }
+        }
+        finally
+        {
+            _messageLock.Release();
+        }
+    }
+
+    /// <summary>
     /// Starts a message sent in fragments (§5.4), for content produced piece by piece. Other data messages wait
     /// until the returned writer completes; control frames may still go out between its fragments.
     /// </summary>
@@ -253,6 +323,12 @@ public sealed partial class WebSocketConnection
             }
         }
 
+        await FlushOrDeferAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Flushes what was written, unless the read loop is corked and will flush at the end of its batch.</summary>
+    private ValueTask FlushOrDeferAsync(CancellationToken cancellationToken)
+    {
         if (_corked && _output.UnflushedBytes < FlushChunk)
         {
             // Dekker-style handshake with UncorkAsync (both sides use full fences): either the read loop sees the
@@ -260,11 +336,11 @@ public sealed partial class WebSocketConnection
             Interlocked.Exchange(ref _flushPending, 1);
             if (_corked)
             {
-                return;
+                return ValueTask.CompletedTask;
             }
         }
 
-        await FlushOutputAsync(cancellationToken).ConfigureAwait(false);
+        return FlushOutputAsync(cancellationToken);
     }
 
     /// <summary>Ends a cork: flushes what was written while corked.</summary>

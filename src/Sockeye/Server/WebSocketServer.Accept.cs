@@ -12,7 +12,7 @@ public sealed partial class WebSocketServer
     private static readonly TimeSpan MaxAcceptPause = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan AcceptLogInterval = TimeSpan.FromSeconds(10);
     private static readonly byte[] s_overloaded = Encoding.ASCII.GetBytes(
-        "HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nRetry-After: 1\r\nContent-Type: text/plain\r\nContent-Length: 40\r\n\r\nserver out of file descriptors, retry\r\n\r\n");
+        "HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nRetry-After: 1\r\nContent-Type: text/plain\r\nContent-Length: 44\r\n\r\nserver at its descriptor limit, retry later\n");
 
     private async Task AcceptLoopAsync(Socket listener)
     {
@@ -20,6 +20,8 @@ public sealed partial class WebSocketServer
         // waiting connection and answer it 503, so clients are shed with an answer instead of hanging in the
         // backlog (the same trick as libev's and nginx's reserve descriptor).
         using var reserve = new DescriptorReserve();
+        // Accepted connections (handshaking, static, upgraded) the open-file limit can hold with headroom to spare.
+        int sessionLimit = DescriptorLimit.DefaultMaxConnections(DescriptorLimit.Current(), DescriptorLimit.InUse());
         TimeSpan pause = TimeSpan.Zero;
         long failures = 0;
         long shed = 0;
@@ -80,6 +82,23 @@ public sealed partial class WebSocketServer
                 continue;
             }
 
+            if (Volatile.Read(ref _sessionCount) >= sessionLimit)
+            {
+                // Every accepted connection holds a descriptor; past the budget the runtime itself starts failing
+                // (loading an assembly, reading /proc), so answer 503 and close instead of holding it.
+                shed += Answer503AndClose(socket);
+                long now = Environment.TickCount64;
+                if (lastLog < 0 || now - lastLog >= (long)AcceptLogInterval.TotalMilliseconds)
+                {
+                    lastLog = now;
+                    _logger.LogWarning("at the descriptor budget ({Limit} connections for the open-file limit): {Shed} connections answered 503 since the last report",
+                        sessionLimit, shed);
+                    shed = 0;
+                }
+
+                continue;
+            }
+
             Interlocked.Increment(ref _sessionCount);
             _ = ServeConnectionAsync(socket);
         }
@@ -102,6 +121,11 @@ public sealed partial class WebSocketServer
             return 0;
         }
 
+        return Answer503AndClose(socket);
+    }
+
+    private static int Answer503AndClose(Socket socket)
+    {
         using (socket)
         {
             try
