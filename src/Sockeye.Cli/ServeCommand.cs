@@ -3,6 +3,7 @@ using System.Reflection;
 using Microsoft.Extensions.Logging;
 using Sockeye.Cli.Exec;
 using Sockeye.Server;
+using Sockeye.Topics;
 
 namespace Sockeye.Cli;
 
@@ -37,6 +38,8 @@ internal static class ServeCommand
         safety.AddTo(command);
         var deflate = new DeflateCliOptions();
         deflate.AddToServe(command);
+        var broadcast = new BroadcastOptions();
+        broadcast.AddTo(command);
         var exec = new ExecOptions();
         foreach (Option option in exec.All)
         {
@@ -51,6 +54,22 @@ internal static class ServeCommand
             {
                 await Console.Error.WriteLineAsync($"sockeye: {execError}").ConfigureAwait(false);
                 return 2;
+            }
+
+            TopicOptions? topics = null;
+            if (broadcast.Enabled(parse))
+            {
+                topics = broadcast.Build(parse, out string? broadcastError);
+                if (execSettings is not null)
+                {
+                    broadcastError ??= "--broadcast cannot be combined with --exec, --dir, --proxy or --exec-shared";
+                }
+
+                if (broadcastError is not null)
+                {
+                    await Console.Error.WriteLineAsync($"sockeye: {broadcastError}").ConfigureAwait(false);
+                    return 2;
+                }
             }
 
             if (parse.GetValue(inline) ?? execSettings is null)
@@ -79,7 +98,7 @@ internal static class ServeCommand
             {
                 Host = parse.GetValue(host)!,
                 Port = parse.GetValue(port),
-                StaticFiles = files,
+                StaticFiles = new ClientScript(files),
                 LoggerFactory = logging,
                 WebSocket = new WebSocketOptions
                 {
@@ -109,7 +128,8 @@ internal static class ServeCommand
             });
             await using var server = new WebSocketServer(options);
             ExecHost? bridge = execSettings is null ? null : ExecHost.Map(server, execSettings, logging);
-            if (bridge is null)
+            await using TopicHub? hub = topics is null ? null : BroadcastOptions.Map(server, topics, logging);
+            if (bridge is null && hub is null)
             {
                 server.MapFallback(EchoAsync);
             }

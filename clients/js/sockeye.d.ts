@@ -1,0 +1,83 @@
+// Types of sockeye.js, the browser client of Sockeye topics (protocol sockeye.v1, docs/protocol.md).
+
+/** A message's place in its topic: offsets grow by one per message; the epoch changes when continuity is lost. */
+export interface Position {
+  epoch: string;
+  offset: number;
+}
+
+export type ConnectionState = "connecting" | "open" | "reconnecting" | "closed";
+
+export interface ClientOptions {
+  /** Milliseconds before the first reconnect attempt (default 250); doubles per failed attempt, with full jitter. */
+  minDelay?: number;
+  /** Ceiling of the reconnect delay in milliseconds (default 15000). */
+  maxDelay?: number;
+  /** Milliseconds to wait for a publish, subscribe or presence answer (default 10000). */
+  timeout?: number;
+  /** The WebSocket constructor (default globalThis.WebSocket; pass Node's `ws` outside a browser). */
+  WebSocket?: unknown;
+}
+
+export interface PresenceMember {
+  connection: string;
+  info: unknown;
+}
+
+export interface PresenceEvent {
+  change: "join" | "leave";
+  member: PresenceMember;
+  members: PresenceMember[];
+  count: number;
+}
+
+export interface MessageMeta extends Position {
+  topic: string;
+}
+
+export interface SubscribeOptions {
+  /** Called for each message, in order, each offset once. Text arrives as a string, binary as an ArrayBuffer. */
+  onMessage?: (data: string | ArrayBuffer, meta: MessageMeta) => void;
+  /** Presence changes (topics with presence on). */
+  onPresence?: (event: PresenceEvent) => void;
+  /** The server could not resume from the last position (restart, history too short): reload your state. */
+  onReset?: (position: Position) => void;
+  /** Messages from..to were dropped because this client read too slowly (server policy drop-oldest). */
+  onGap?: (gap: { from: number; to: number }) => void;
+  /** This member's info, shown to others in presence. */
+  presence?: unknown;
+  /** Resume from this position (e.g. one saved in sessionStorage). */
+  since?: Position;
+}
+
+export interface Subscription {
+  readonly topic: string;
+  /** The last position received. */
+  readonly position: Position | null;
+  /** Resolves when the current subscription is live. */
+  readonly ready: Promise<Position & { recovered: boolean }>;
+  unsubscribe(): Promise<void>;
+}
+
+export declare class SockeyeError extends Error {
+  /** bad_request, unknown_op, forbidden, not_subscribed, too_large, unavailable, timeout, disconnected, closed. */
+  readonly code: string;
+}
+
+export interface Client {
+  readonly state: ConnectionState;
+  /** This connection's id as presence shows it (null until connected). */
+  readonly connection: string | null;
+  on(event: "state", listener: (state: ConnectionState) => void): () => void;
+  on(event: "open", listener: (connection: string) => void): () => void;
+  on(event: "close", listener: (info: { code: number; reason: string }) => void): () => void;
+  on(event: "error", listener: (error: SockeyeError) => void): () => void;
+  subscribe(topic: string, options?: SubscribeOptions | ((data: string | ArrayBuffer, meta: MessageMeta) => void)): Subscription;
+  /** Resolves with the message's position once the server acknowledges it. */
+  publish(topic: string, data: string | ArrayBuffer | ArrayBufferView, options?: { timeout?: number }): Promise<Position>;
+  presence(topic: string, options?: { timeout?: number }): Promise<{ members: PresenceMember[]; count: number }>;
+  close(): void;
+}
+
+/** Connects (and keeps reconnecting) to a topics endpoint: a ws:// or wss:// URL, or a path resolved against the page. */
+export declare function connect(url: string, options?: ClientOptions): Client;

@@ -1,0 +1,287 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+
+namespace Sockeye.Topics;
+
+/// <summary>
+/// The single-process backplane: positions, history and presence in memory. Each topic's stream gets its own epoch
+/// when it is created (a random per-process prefix and a counter), so a restart, or a topic forgotten because nobody
+/// was subscribed and it kept no history, can never be mistaken for the same stream.
+/// </summary>
+public sealed class InMemoryBackplane : ITopicBackplane
+{
+    private readonly ConcurrentDictionary<string, TopicState> _topics = new(StringComparer.Ordinal);
+    private readonly string _epochPrefix = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4));
+    private readonly int _maxTopics;
+    private long _generation;
+    private ITopicSink? _sink;
+
+    /// <summary>Creates the backplane; at most <paramref name="maxTopics"/> topics exist at once (publishing to more is refused).</summary>
+    public InMemoryBackplane(int maxTopics = 100_000)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxTopics, 1);
+        _maxTopics = maxTopics;
+    }
+
+    /// <summary>Topics currently held (for tests and metrics).</summary>
+    public int TopicCount => _topics.Count;
+
+    /// <inheritdoc/>
+    public void Attach(ITopicSink sink) => _sink = sink ?? throw new ArgumentNullException(nameof(sink));
+
+    private ITopicSink Sink => _sink ?? throw new InvalidOperationException("The backplane has no sink; attach it to a TopicHub first.");
+
+    /// <inheritdoc/>
+    public ValueTask SubscribeAsync(string topic, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            TopicState state = GetOrCreate(topic);
+            lock (state.Lock)
+            {
+                if (state.Removed)
+                {
+                    continue;
+                }
+
+                state.Interest++;
+                return ValueTask.CompletedTask;
+            }
+        }
+    }
+
+    /// <inheritdoc/>
+    public ValueTask UnsubscribeAsync(string topic, CancellationToken cancellationToken)
+    {
+        if (_topics.TryGetValue(topic, out TopicState? state))
+        {
+            lock (state.Lock)
+            {
+                state.Interest = Math.Max(0, state.Interest - 1);
+                EvictIfUnused(topic, state);
+            }
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    /// <inheritdoc/>
+    public ValueTask<StreamPosition> PublishAsync(string topic, TopicOptions options, MessageType type, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            TopicState state = GetOrCreate(topic);
+            lock (state.Lock)
+            {
+                if (state.Removed)
+                {
+                    continue;
+                }
+
+                var position = new StreamPosition(state.Epoch, ++state.Last);
+                TopicMessage message = TopicMessage.Create(topic, position, type, payload.Span);
+                // Delivered under the topic's lock: concurrent publishers are ordered by offset for every subscriber.
+                if (state.Interest > 0)
+                {
+                    Sink.OnMessage(message);
+                }
+
+                if (options.KeepsHistory)
+                {
+                    state.History.Enqueue(message); // the history keeps the creation reference
+                    Trim(state, options);
+                }
+                else
+                {
+                    message.Release();
+                    EvictIfUnused(topic, state);
+                }
+
+                return new ValueTask<StreamPosition>(position);
+            }
+        }
+    }
+
+    /// <inheritdoc/>
+    public ValueTask<HistoryRead> ReadAsync(string topic, StreamPosition? since, TopicOptions options, ICollection<TopicMessage> into, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            TopicState state = GetOrCreate(topic);
+            lock (state.Lock)
+            {
+                if (state.Removed)
+                {
+                    continue;
+                }
+
+                Trim(state, options);
+                var current = new StreamPosition(state.Epoch, state.Last);
+                bool recovered = since is { } from && CanResume(state, from);
+                if (recovered)
+                {
+                    foreach (TopicMessage message in state.History)
+                    {
+                        if (message.Position.Offset > since!.Value.Offset)
+                        {
+                            message.Retain();
+                            into.Add(message);
+                        }
+                    }
+                }
+
+                EvictIfUnused(topic, state);
+                return new ValueTask<HistoryRead>(new HistoryRead(current, recovered));
+            }
+        }
+    }
+
+    // Resumable when it is this stream and nothing after `from` has left the history (docs/protocol.md §5 subscribed).
+    private static bool CanResume(TopicState state, StreamPosition from)
+    {
+        if (!string.Equals(from.Epoch, state.Epoch, StringComparison.Ordinal) || from.Offset < 0 || from.Offset > state.Last)
+        {
+            return false;
+        }
+
+        long oldestKept = state.History.TryPeek(out TopicMessage? oldest) ? oldest.Position.Offset : state.Last + 1;
+        return from.Offset + 1 >= oldestKept;
+    }
+
+    /// <inheritdoc/>
+    public ValueTask JoinAsync(string topic, PresenceMember member, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            TopicState state = GetOrCreate(topic);
+            lock (state.Lock)
+            {
+                if (state.Removed)
+                {
+                    continue;
+                }
+
+                state.Members[member.Connection] = member;
+                Sink.OnPresence(topic, member, joined: true);
+                return ValueTask.CompletedTask;
+            }
+        }
+    }
+
+    /// <inheritdoc/>
+    public ValueTask LeaveAsync(string topic, PresenceMember member, CancellationToken cancellationToken)
+    {
+        if (_topics.TryGetValue(topic, out TopicState? state))
+        {
+            lock (state.Lock)
+            {
+                if (state.Members.Remove(member.Connection))
+                {
+                    Sink.OnPresence(topic, member, joined: false);
+                }
+
+                EvictIfUnused(topic, state);
+            }
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    /// <inheritdoc/>
+    public ValueTask<IReadOnlyList<PresenceMember>> GetPresenceAsync(string topic, CancellationToken cancellationToken)
+    {
+        if (_topics.TryGetValue(topic, out TopicState? state))
+        {
+            lock (state.Lock)
+            {
+                return new ValueTask<IReadOnlyList<PresenceMember>>(state.Members.Values.ToArray());
+            }
+        }
+
+        return new ValueTask<IReadOnlyList<PresenceMember>>(Array.Empty<PresenceMember>());
+    }
+
+    /// <inheritdoc/>
+    public ValueTask DisposeAsync()
+    {
+        foreach (KeyValuePair<string, TopicState> pair in _topics)
+        {
+            lock (pair.Value.Lock)
+            {
+                pair.Value.Removed = true;
+                while (pair.Value.History.TryDequeue(out TopicMessage? message))
+                {
+                    message.Release();
+                }
+            }
+        }
+
+        _topics.Clear();
+        return ValueTask.CompletedTask;
+    }
+
+    private TopicState GetOrCreate(string topic)
+    {
+        if (_topics.TryGetValue(topic, out TopicState? state))
+        {
+            return state;
+        }
+
+        if (_topics.Count >= _maxTopics)
+        {
+            throw new TopicException("unavailable", $"too many topics (the limit is {_maxTopics})");
+        }
+
+        return _topics.GetOrAdd(topic, static (_, self) =>
+            new TopicState($"{self._epochPrefix}-{Interlocked.Increment(ref self._generation)}"), this);
+    }
+
+    private static void Trim(TopicState state, TopicOptions options)
+    {
+        if (options.HistorySize > 0)
+        {
+            while (state.History.Count > options.HistorySize && state.History.TryDequeue(out TopicMessage? old))
+            {
+                old.Release();
+            }
+        }
+        else if (options.HistoryAge is null)
+        {
+            while (state.History.TryDequeue(out TopicMessage? old))
+            {
+                old.Release();
+            }
+        }
+
+        if (options.HistoryAge is { } age)
+        {
+            long cutoff = Environment.TickCount64 - (long)age.TotalMilliseconds;
+            while (state.History.TryPeek(out TopicMessage? old) && old.PublishedAtMs < cutoff)
+            {
+                state.History.Dequeue();
+                old.Release();
+            }
+        }
+    }
+
+    // Under state.Lock. A topic that nobody listens to and that keeps nothing is forgotten (its epoch with it).
+    private void EvictIfUnused(string topic, TopicState state)
+    {
+        if (state.Interest == 0 && state.History.Count == 0 && state.Members.Count == 0 && !state.Removed)
+        {
+            state.Removed = true;
+            _topics.TryRemove(new KeyValuePair<string, TopicState>(topic, state));
+        }
+    }
+
+    private sealed class TopicState(string epoch)
+    {
+        public readonly Lock Lock = new();
+        public readonly string Epoch = epoch;
+        public readonly Queue<TopicMessage> History = new();
+        public readonly Dictionary<string, PresenceMember> Members = new(StringComparer.Ordinal);
+        public long Last;
+        public int Interest;
+        public bool Removed;
+    }
+}
