@@ -83,7 +83,7 @@ internal sealed class BridgeEndpoint(ExecSettings settings, ForkLimiter limiter,
         ChildProcess child;
         try
         {
-            child = ChildProcess.Start(spec, log, tag);
+            child = ChildProcess.Start(spec, log, tag, settings.CloseGrace);
         }
         catch (Win32Exception ex)
         {
@@ -98,6 +98,8 @@ internal sealed class BridgeEndpoint(ExecSettings settings, ForkLimiter limiter,
             try
             {
                 await new Bridge(connection, child, settings, log).RunAsync().ConfigureAwait(false);
+                // The connection is closed; what the program left in its process group may still be stopping.
+                await child.Finished.ConfigureAwait(false);
             }
             finally
             {

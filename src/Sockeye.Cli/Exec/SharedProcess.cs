@@ -49,7 +49,7 @@ internal sealed class SharedProcess
     public Task Finished { get; }
 
     public static SharedProcess Start(LaunchSpec spec, ExecSettings settings, ILogger log, string tag) =>
-        new(ChildProcess.Start(spec, log, tag), settings, log, tag);
+        new(ChildProcess.Start(spec, log, tag, settings.CloseGrace), settings, log, tag);
 
     /// <summary>Adds a connection; null when the process has already finished (start a new one).</summary>
     public SharedMember? TryJoin(WebSocketConnection connection)
@@ -116,6 +116,7 @@ internal sealed class SharedProcess
         _log.LogInformation("{Tag} shared process ended; closing {Count} connection(s) with {Code}", _tag, members.Length, code);
         await Task.WhenAll(members.Select(m => Bridge.CloseQuietlyAsync(m.Connection, code, reason))).ConfigureAwait(false);
         await input.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await _child.Finished.ConfigureAwait(false); // what it left in its process group is stopped too
         _child.Dispose();
     }
 
