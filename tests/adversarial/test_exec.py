@@ -16,7 +16,7 @@ from suite import test
 
 PY = "/usr/bin/python3"
 PROGRAMS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "exec", "programs")
-BRIDGE_THREAD = re.compile(r"^(#\d+|\[.*\]) (in|out|err|wait)$")
+BRIDGE_THREAD = re.compile(r"^(#\d+ |\[)")  # "#12 out", "[/room] in" (names are cut at 15 characters)
 
 
 def _bridge_threads(pid):
