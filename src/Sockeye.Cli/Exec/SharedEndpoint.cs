@@ -14,6 +14,13 @@ internal sealed class SharedEndpoint(ExecSettings settings, ForkLimiter limiter,
     /// <summary>Handshake hook: a path without a running process needs a new one, which --max-forks may refuse (503).</summary>
     public ValueTask OnHandshake(HandshakeContext context)
     {
+        // The path is the shared process's PATH_INFO: no line breaks or NULs in it (see CgiEnvironment).
+        if (CgiEnvironment.HasControlCharacter(context.Request.Path))
+        {
+            context.Reject(400, "control character in the path");
+            return ValueTask.CompletedTask;
+        }
+
         lock (_gate)
         {
             if (_byPath.ContainsKey(context.Request.Path))
