@@ -652,6 +652,47 @@ async def control_characters_in_path_are_400():
     return "%0a, %00, %0d, %1b, %7f in the path -> 400, one log line each, no program; %20 still fine"
 
 
+@test
+async def shared_output_goes_through_a_topic_that_sockeye_js_clients_resume():
+    async def v1_next(ws, op):
+        while True:
+            msg = json.loads(await asyncio.wait_for(ws.recv(), TIMEOUT))
+            if msg["op"] == op:
+                return msg
+
+    with Server("--exec-shared", "cat", "--history", "100") as s:
+        async with websockets.connect(s.url("/room")) as plain:
+            async with websockets.connect(s.url("/room"), subprotocols=["sockeye.v1"]) as a:
+                await v1_next(a, "hello")
+                await a.send(json.dumps({"op": "sub", "id": 1, "topic": "/room"}))
+                sub = await v1_next(a, "subscribed")
+                await plain.send("line 1")
+                assert await recv(plain) == "line 1"
+                first = await v1_next(a, "msg")
+                assert (first["text"], first["offset"]) == ("line 1", sub["offset"] + 1), first
+                await a.send(json.dumps({"op": "sub", "id": 2, "topic": "/elsewhere"}))
+                refused = await v1_next(a, "error")
+                assert refused["code"] == "forbidden", refused
+            # While the sockeye.v1 client is away, the program prints two more lines.
+            for text in ("line 2", "line 3"):
+                await plain.send(text)
+                assert await recv(plain) == text
+            async with websockets.connect(s.url("/room"), subprotocols=["sockeye.v1"]) as b:
+                await v1_next(b, "hello")
+                await b.send(json.dumps({"op": "sub", "id": 1, "topic": "/room",
+                                         "since": {"epoch": first["epoch"], "offset": first["offset"]}}))
+                resumed = await v1_next(b, "subscribed")
+                assert resumed["recovered"] is True, resumed
+                missed = [await v1_next(b, "msg") for _ in range(2)]
+                assert [m["text"] for m in missed] == ["line 2", "line 3"], missed
+                assert [m["offset"] for m in missed] == [first["offset"] + 1, first["offset"] + 2], missed
+                # What a sockeye.v1 client publishes to the path's topic goes to the program's stdin.
+                await b.send(json.dumps({"op": "pub", "id": 5, "topic": "/room", "text": "from v1"}))
+                assert await recv(plain) == "from v1"
+                assert (await v1_next(b, "msg"))["text"] == "from v1"
+    return "output kept in the path's topic (--history); a sockeye.v1 client resumed the 2 lines it missed; its pub reached stdin"
+
+
 # ---------------------------------------------------------------------------------------------------------------
 
 def main():

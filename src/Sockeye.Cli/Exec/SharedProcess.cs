@@ -6,6 +6,7 @@ using System.Text.Unicode;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Sockeye.Protocol;
+using Sockeye.Topics;
 
 namespace Sockeye.Cli.Exec;
 
@@ -32,8 +33,13 @@ internal sealed class SharedProcess
     /// <summary>A message waiting for stdin: a pooled copy of its payload and its sender.</summary>
     private readonly record struct Pending(byte[] Data, int Length, long ConnectionId);
 
-    private SharedProcess(ChildProcess child, ExecSettings settings, ILogger log, string tag)
+    private readonly TopicHub? _topics;
+    private readonly string _path;
+
+    private SharedProcess(ChildProcess child, ExecSettings settings, ILogger log, string tag, TopicHub? topics, string path)
     {
+        _topics = topics;
+        _path = path;
         _child = child;
         _settings = settings;
         _log = log;
@@ -48,11 +54,11 @@ internal sealed class SharedProcess
     /// <summary>Completes when the process has exited and its members were closed.</summary>
     public Task Finished { get; }
 
-    public static SharedProcess Start(LaunchSpec spec, ExecSettings settings, ILogger log, string tag) =>
-        new(ChildProcess.Start(spec, log, tag, settings.CloseGrace), settings, log, tag);
+    public static SharedProcess Start(LaunchSpec spec, ExecSettings settings, ILogger log, string tag, TopicHub? topics, string path) =>
+        new(ChildProcess.Start(spec, log, tag, settings.CloseGrace), settings, log, tag, topics, path);
 
     /// <summary>Adds a connection; null when the process has already finished (start a new one).</summary>
-    public SharedMember? TryJoin(WebSocketConnection connection)
+    public SharedMember? TryJoin(WebSocketConnection connection, bool viaTopic = false)
     {
         lock (_gate)
         {
@@ -61,7 +67,7 @@ internal sealed class SharedProcess
                 return null;
             }
 
-            var member = new SharedMember(connection, Math.Max(4L << 20, 2L * _settings.MaxMessage));
+            var member = new SharedMember(connection, Math.Max(4L << 20, 2L * _settings.MaxMessage)) { ViaTopic = viaTopic };
             _members[connection.Id] = member;
             return member;
         }
@@ -74,12 +80,16 @@ internal sealed class SharedProcess
     }
 
     /// <summary>Queues a message for stdin; waits while the queue is full. False once the process is gone.</summary>
-    public async ValueTask<bool> WriteAsync(WebSocketMessage message, long connectionId)
+    public ValueTask<bool> WriteAsync(WebSocketMessage message, long connectionId) =>
+        WriteAsync(message.Payload, connectionId);
+
+    /// <summary>Queues bytes for stdin (a sockeye.v1 member's publish to the path's topic).</summary>
+    public async ValueTask<bool> WriteAsync(ReadOnlySequence<byte> payload, long connectionId)
     {
         // A pooled copy: the message's buffers are reused once the next one is received.
-        int length = (int)message.Payload.Length;
+        int length = (int)payload.Length;
         byte[] data = ArrayPool<byte>.Shared.Rent(Math.Max(1, length));
-        message.Payload.CopyTo(data);
+        payload.CopyTo(data);
         try
         {
             await _input.Writer.WriteAsync(new Pending(data, length, connectionId)).ConfigureAwait(false);
@@ -183,7 +193,7 @@ internal sealed class SharedProcess
             {
                 if (_settings.TagConnections && TryParseTag(line.Span, out long id, out int skip))
                 {
-                    if (_members.TryGetValue(id, out SharedMember? member))
+                    if (_members.TryGetValue(id, out SharedMember? member) && !member.ViaTopic)
                     {
                         Deliver(member, Text(line.Span[skip..]));
                     }
@@ -208,7 +218,27 @@ internal sealed class SharedProcess
     {
         foreach (SharedMember member in _members.Values)
         {
-            Deliver(member, message);
+            if (!member.ViaTopic)
+            {
+                Deliver(member, message);
+            }
+        }
+
+        // The path's topic keeps the output (--history) for sockeye.v1 clients that reconnect and resume.
+        if (_topics is not null)
+        {
+            try
+            {
+                ValueTask<StreamPosition> published = _topics.PublishAsync(_path, message.Type, message.Data);
+                if (!published.IsCompleted)
+                {
+                    published.AsTask().GetAwaiter().GetResult(); // the output thread is dedicated: it may wait
+                }
+            }
+            catch (TopicException ex)
+            {
+                _log.LogWarning("{Tag} output not kept in the topic: {Reason}", _tag, ex.Message);
+            }
         }
     }
 
