@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Collections.Concurrent;
 
 namespace Sockeye.Topics;
@@ -19,8 +18,6 @@ public sealed class TopicMessage
     private const int MaxPooled = 4096;
     private static int s_pooled;
 
-    private byte[] _payload = [];
-    private int _length;
     private int _refs;
     private PreparedMessage? _raw;
     private PreparedMessage? _v1;
@@ -38,14 +35,15 @@ public sealed class TopicMessage
     /// <summary>Text (valid UTF-8) or binary.</summary>
     public MessageType Type { get; private set; }
 
-    /// <summary>The published bytes.</summary>
-    public ReadOnlyMemory<byte> Payload => _payload.AsMemory(0, _length);
+    /// <summary>The published bytes (inside the plain frame: one copy serves both).</summary>
+    public ReadOnlyMemory<byte> Payload => _raw!.Payload;
 
     /// <summary>When it was published (<see cref="Environment.TickCount64"/> on this node), for history by age.</summary>
     public long PublishedAtMs { get; private set; }
 
     /// <summary>
-    /// Copies <paramref name="payload"/> into a pooled buffer and returns a message holding one reference (the caller's).
+    /// Frames <paramref name="payload"/> (one copy, into a pooled buffer) and returns a message holding one reference
+    /// (the caller's). Text must be valid UTF-8 (<see cref="ArgumentException"/> otherwise).
     /// </summary>
     public static TopicMessage Create(string topic, StreamPosition position, MessageType type, ReadOnlySpan<byte> payload)
     {
@@ -70,9 +68,7 @@ public sealed class TopicMessage
         message.Position = position;
         message.Type = type;
         message.PublishedAtMs = Environment.TickCount64;
-        message._payload = payload.Length == 0 ? [] : ArrayPool<byte>.Shared.Rent(payload.Length);
-        payload.CopyTo(message._payload);
-        message._length = payload.Length;
+        message._raw = PreparedMessage.Create(type, payload);
         message._refs = 1;
         return message;
     }
@@ -102,13 +98,6 @@ public sealed class TopicMessage
 
         Interlocked.Exchange(ref _raw, null)?.Dispose();
         Interlocked.Exchange(ref _v1, null)?.Dispose();
-        if (_payload.Length > 0)
-        {
-            ArrayPool<byte>.Shared.Return(_payload);
-        }
-
-        _payload = [];
-        _length = 0;
         Topic = "";
         if (Interlocked.Increment(ref s_pooled) <= MaxPooled)
         {
@@ -123,17 +112,19 @@ public sealed class TopicMessage
     /// <summary>The frame for <paramref name="format"/>, built by the first subscriber that needs it.</summary>
     internal PreparedMessage GetFrame(TopicFormat format)
     {
-        ref PreparedMessage? slot = ref format == TopicFormat.Raw ? ref _raw : ref _v1;
-        PreparedMessage? frame = Volatile.Read(ref slot);
+        if (format == TopicFormat.Raw)
+        {
+            return _raw!;
+        }
+
+        PreparedMessage? frame = Volatile.Read(ref _v1);
         if (frame is not null)
         {
             return frame;
         }
 
-        PreparedMessage built = format == TopicFormat.Raw
-            ? PreparedMessage.Create(Type, Payload.Span)
-            : V1Writer.Message(this);
-        PreparedMessage? raced = Interlocked.CompareExchange(ref slot, built, null);
+        PreparedMessage built = V1Writer.Message(this);
+        PreparedMessage? raced = Interlocked.CompareExchange(ref _v1, built, null);
         if (raced is null)
         {
             return built;

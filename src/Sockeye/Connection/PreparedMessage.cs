@@ -22,6 +22,14 @@ public sealed class PreparedMessage : IDisposable
     private const int MaxPooled = 1024;
     private static int s_pooled;
 
+    // Frame buffers are rented on the thread that publishes and returned on whichever thread sent last, with many
+    // in flight at once: ArrayPool<byte>.Shared's small per-thread and per-core caches overflow under such fan-out and
+    // allocate. This pool is shared by all threads (up to 256 buffers per size up to 64 KiB; larger frames use the
+    // shared pool).
+    private static readonly ArrayPool<byte> s_buffers = ArrayPool<byte>.Create(64 * 1024, 256);
+    private const int LargestPooled = 64 * 1024;
+
+
     private byte[] _buffer = [];
     private int _length;
     private int _headerLength;
@@ -62,7 +70,7 @@ public sealed class PreparedMessage : IDisposable
         }
 
         int header = FrameHeader.GetSize(payload.Length, masked: false);
-        message._buffer = ArrayPool<byte>.Shared.Rent(header + payload.Length);
+        message._buffer = header + payload.Length <= LargestPooled ? s_buffers.Rent(header + payload.Length) : ArrayPool<byte>.Shared.Rent(header + payload.Length);
         message._headerLength = FrameHeader.Write(message._buffer, fin: true, type == MessageType.Text ? Opcode.Text : Opcode.Binary,
             payload.Length, masked: false, maskingKey: 0);
         payload.CopyTo(message._buffer.AsSpan(message._headerLength));
@@ -74,16 +82,16 @@ public sealed class PreparedMessage : IDisposable
     /// <summary>Returns the frame's buffer to the pool and recycles this object.</summary>
     public void Dispose()
     {
-        byte[] buffer = _buffer;
+        // Atomic, so a racing second Dispose can never return the buffer twice.
+        byte[] buffer = Interlocked.Exchange(ref _buffer, []);
         if (buffer.Length == 0)
         {
             return;
         }
 
-        _buffer = [];
         _length = 0;
         _headerLength = 0;
-        ArrayPool<byte>.Shared.Return(buffer);
+        (buffer.Length <= LargestPooled ? s_buffers : ArrayPool<byte>.Shared).Return(buffer);
         if (Interlocked.Increment(ref s_pooled) <= MaxPooled)
         {
             s_pool.Add(this);

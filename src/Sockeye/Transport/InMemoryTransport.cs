@@ -21,7 +21,7 @@ public sealed class InMemoryTransport : IWebSocketTransport
     /// <summary>Two transports where what one writes, the other reads.</summary>
     public static (InMemoryTransport First, InMemoryTransport Second) CreatePair(PipeOptions? options = null)
     {
-        options ??= new PipeOptions(readerScheduler: PipeScheduler.Inline, writerScheduler: PipeScheduler.Inline, useSynchronizationContext: false);
+        options ??= new PipeOptions(pool: BlockPool.Instance, readerScheduler: PipeScheduler.Inline, writerScheduler: PipeScheduler.Inline, useSynchronizationContext: false);
         var a = new Pipe(options);
         var b = new Pipe(options);
         return (new InMemoryTransport(a, b), new InMemoryTransport(b, a));
@@ -45,8 +45,13 @@ public sealed class InMemoryTransport : IWebSocketTransport
     /// <inheritdoc />
     public void Abort()
     {
-        // Like a reset socket: both directions end.
-        _outgoing.Writer.Complete();
-        _incoming.Writer.Complete();
+        // Like a reset socket: both directions end. Only the pipes' thread-safe wake-ups are used: completing a
+        // writer from here would race the connection (or its peer) writing to it and corrupt the pipe (seen as a
+        // NullReferenceException inside Pipe under concurrent aborts). Both read loops see a canceled read and end;
+        // both writers see a canceled flush (output lost) and complete their own pipe ends as they finish.
+        _incoming.Reader.CancelPendingRead();
+        _outgoing.Reader.CancelPendingRead();
+        _outgoing.Writer.CancelPendingFlush();
+        _incoming.Writer.CancelPendingFlush();
     }
 }

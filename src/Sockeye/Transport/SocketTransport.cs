@@ -50,10 +50,10 @@ public sealed class SocketTransport : IWebSocketTransport, IAsyncDisposable
     {
         if (pool is null && maxBuffered == DefaultMaxBuffered)
         {
-            return s_defaultOptions ??= Create(MemoryPool<byte>.Shared, DefaultMaxBuffered);
+            return s_defaultOptions ??= Create(BlockPool.Instance, DefaultMaxBuffered);
         }
 
-        return Create(pool ?? MemoryPool<byte>.Shared, maxBuffered);
+        return Create(pool ?? BlockPool.Instance, maxBuffered);
 
         static PipeOptions Create(MemoryPool<byte> pool, long max) => new(pool, PipeScheduler.Inline, PipeScheduler.Inline,
             max, max / 2, MinReceiveSize, useSynchronizationContext: false);

@@ -150,21 +150,25 @@ public class TopicHubTests
             HistoryRead read = await hub.SubscribeAsync(peer.Server, "t", new StreamPosition(start.Epoch, since));
             Assert.True(read.Recovered);
             await stop.CancelAsync();
-            StreamPosition end = await hub.PublishTextAsync("t", "end");
+            // A marker unique to this round: earlier rounds' markers are in the replayed range too.
+            string marker = $"end {round}";
+            StreamPosition end = await hub.PublishTextAsync("t", marker);
             await publisher;
-            // Every offset after `since` up to the end marker, each once: count the frames until "end".
+            // Every offset after `since` up to the marker, each once: count the frames until the marker.
             long expected = end.Offset - since;
             long received = 0;
+            var seen = new List<string>();
             while (await peer.ReceiveTextAsync() is { } text)
             {
                 received++;
-                if (text == "end")
+                seen.Add(text);
+                if (text == marker)
                 {
                     break;
                 }
             }
 
-            Assert.Equal(expected, received);
+            Assert.True(expected == received, $"round {round}: resumed after {since} (stream at {read.Current.Offset}), marker at {end.Offset}: {received} frames, expected {expected}; last: {string.Join(',', seen.TakeLast(4))}");
         }
     }
 
