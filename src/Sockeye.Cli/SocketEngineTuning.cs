@@ -4,7 +4,9 @@ namespace Sockeye.Cli;
 /// Process-wide socket engine settings. Inline completions run socket continuations on the epoll thread instead of
 /// hopping to the thread pool: no context switch per receive, which on a busy core is most of the per-message cost
 /// (profiled: ~25% of server CPU in the scheduler at 750k msgs/s). Safe only when the code that runs on completion
-/// never blocks, which holds for Sockeye's engine, the echo endpoint, static files and the load generator.
+/// never blocks and never runs long, which holds for Sockeye's engine (a connection gives up the thread after a
+/// bounded amount of work per read, e.g. inflating a small frame into a large message; see
+/// <c>WebSocketConnection.WorkBudget</c>), the echo endpoint, static files and the load generator.
 /// </summary>
 internal static class SocketEngineTuning
 {

@@ -43,10 +43,18 @@ public sealed partial class WebSocketConnection
                 int offset = 0;
                 while (true)
                 {
-                    filled += deflater.Compress(segment.Span[offset..], scratch.AsSpan(filled), last ? ZlibNative.ZSyncFlush : ZlibNative.ZNoFlush,
+                    // At most a work budget of input per call, so a large message yields its thread between slices.
+                    int end = (int)Math.Min(segment.Length, (long)offset + WorkBudget);
+                    bool final = last && end == segment.Length;
+                    filled += deflater.Compress(segment.Span[offset..end], scratch.AsSpan(filled), final ? ZlibNative.ZSyncFlush : ZlibNative.ZNoFlush,
                         out int consumed, out bool done);
                     offset += consumed;
-                    if (last ? done : offset == segment.Length)
+                    if (ChargeWork(consumed))
+                    {
+                        await YieldThread(); // the frame lock stays held: other senders wait as they would anyway
+                    }
+
+                    if (final ? done : offset == segment.Length)
                     {
                         break;
                     }

@@ -97,6 +97,7 @@ public sealed partial class WebSocketConnection
                 ? (int)Math.Min(Math.Clamp((input.Length - offset) * 4L, 4096, 256 * 1024), _options.MaxMessageSize + 1 - _assembly.Length)
                 : InflatePart - _assembly.Length;
             Span<byte> output = _assembly.GetSpan(room);
+            int outputLength = output.Length;
             int written = InflateInto(input.Span[offset..], output, out int consumed, out int code, out string? error);
             offset += consumed;
             if (error is not null)
@@ -119,6 +120,12 @@ public sealed partial class WebSocketConnection
                 return false;
             }
 
+            if (ChargeWork(written))
+            {
+                // A small frame can inflate to megabytes: never all of it on the thread that completed the read.
+                await YieldThread();
+            }
+
             if (consumed == 0 && written == 0 && offset < input.Length)
             {
                 // zlib made no progress with input and room to write: it cannot go on with this data.
@@ -132,7 +139,7 @@ public sealed partial class WebSocketConnection
                 return true;
             }
 
-            if (offset == input.Length && written < output.Length)
+            if (offset == input.Length && written < outputLength)
             {
                 return true; // all input consumed and zlib had no more output to give
             }

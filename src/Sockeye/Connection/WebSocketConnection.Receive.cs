@@ -65,6 +65,7 @@ public sealed partial class WebSocketConnection
                 ReadOnlySequence<byte> buffer = _retainedOffset >= 0 ? whole.Slice(_retainedOffset) : whole;
                 SequencePosition consumed = buffer.Start;
                 _lastReceived = Environment.TickCount64;
+                StartWorkBatch();
                 // Cork while this batch is processed: everything sent meanwhile (echoes, pongs) leaves in one write.
                 _corked = true;
                 try
@@ -189,6 +190,12 @@ public sealed partial class WebSocketConnection
                 _frameRemaining = header.PayloadLength;
                 _maskOffset = 0;
                 _inFrame = true;
+                if (ChargeFrame(_messageCompressed ? 0 : header.PayloadLength))
+                {
+                    // This batch has had its share of the thread (see WorkBudget): go on from the thread pool. The
+                    // buffer stays ours until the batch ends, so nothing changes but the thread.
+                    await YieldThread();
+                }
             }
 
             if (_frame.Opcode.IsControl())
