@@ -1,50 +1,73 @@
 using System.CommandLine;
 using System.Net.Sockets;
+using System.Security.Authentication;
 using Microsoft.Extensions.Logging;
 using Sockeye.Client;
-using Sockeye.Protocol;
 
 namespace Sockeye.Cli;
 
 /// <summary>
-/// <c>sockeye connect</c>: an interactive and scriptable client. stdin lines go out as text messages; received text
-/// messages are printed one per line; binary messages are printed as <c>bin:</c> followed by base64.
+/// <c>sockeye connect</c>: an interactive and scriptable client. stdin lines go out as text messages (or all of
+/// stdin as one binary message with --binary); received text messages are printed one per line, binary messages as
+/// <c>bin:</c> followed by base64. After stdin EOF it keeps printing until the server closes (see
+/// <see cref="ConnectSession"/>).
 /// </summary>
 internal static class ConnectCommand
 {
-    /// <summary>Prefix of a line that carries a binary message, base64-encoded.</summary>
-    public const string BinaryPrefix = "bin:";
+    /// <summary>Default message limit with --echo, which holds whole messages (printing streams them: no limit).</summary>
+    private const long EchoMaxMessage = 16 * 1024 * 1024;
 
     public static Command Create()
     {
-        var url = new Argument<string>("URL") { Description = "ws:// or wss:// URL to connect to." };
+        var url = new Argument<string>("URL") { Description = "ws:// or wss:// URL to connect to; host:port[/path] means ws://host:port[/path]." };
         var echo = new Option<bool>("--echo") { Description = "Send every received message straight back (text as text, binary as binary) until the server closes; ignore stdin." };
         var subprotocols = new Option<string[]>("--subprotocol") { Description = "Offer a subprotocol (repeatable, in order of preference).", AllowMultipleArgumentsPerToken = false };
         var headers = new Option<string[]>("--header", "-H") { Description = "Extra request header 'Name: value' (repeatable), e.g. Origin or Authorization." };
-        var maxMessage = new Option<long>("--max-message") { Description = "Largest message accepted, in bytes; larger ones are closed with 1009.", DefaultValueFactory = _ => 16 * 1024 * 1024 };
-        maxMessage.HelpName = "BYTES";
+        var maxMessage = new Option<long?>("--max-message") { Description = $"Largest message accepted, in bytes; larger ones are closed with 1009 (default: no limit when printing, which streams messages to stdout; {EchoMaxMessage / (1024 * 1024)} MiB with --echo, which holds them whole).", HelpName = "BYTES" }.Bytes();
         var logLevel = new Option<LogLevel>("--log-level") { Description = "Log verbosity on stderr.", DefaultValueFactory = _ => LogLevel.Warning };
         var insecure = new Option<bool>("--insecure", "-k") { Description = "wss://: accept any server certificate (testing only; validation is on by default)." };
-        var pingInterval = new Option<double>("--ping-interval") { Description = "Seconds between keepalive pings (0 = off).", DefaultValueFactory = _ => 20 };
-        var pingTimeout = new Option<double>("--ping-timeout") { Description = "Seconds to wait for a pong before closing with 1011.", DefaultValueFactory = _ => 20 };
+        var pingInterval = new Option<double>("--ping-interval") { Description = "Seconds between keepalive pings (0 = off).", DefaultValueFactory = _ => 20, HelpName = "SECONDS" }.Seconds(zero: true);
+        var pingTimeout = new Option<double>("--ping-timeout") { Description = "Seconds to wait for a pong before closing with 1011.", DefaultValueFactory = _ => 20, HelpName = "SECONDS" }.Seconds(zero: false);
+        var connectTimeout = new Option<double>("--connect-timeout") { Description = "Seconds allowed for the TCP connect, TLS handshake and WebSocket handshake together; the error says which step got no answer.", DefaultValueFactory = _ => 10, HelpName = "SECONDS" }.Seconds(zero: false);
+        var binary = new Option<bool>("--binary") { Description = "Send all of stdin as ONE binary message, streamed in fragments as it is read (default: each line is a text message). Empty stdin sends nothing." };
+        var quietTime = new Option<double>("--quiet-time") { Description = "After stdin EOF, close 1000 once nothing has arrived for SECONDS (default: keep printing until the server closes).", HelpName = "SECONDS" }.Seconds(zero: true);
+        var noWait = new Option<bool>("--no-wait") { Description = "Close 1000 as soon as stdin ends (messages that arrive before the server's close reply are still printed, but a server may stop sending when it sees the close)." };
 
-        var command = new Command("connect", "Connect to a WebSocket server. Each stdin line is sent as a text message; each received text message is printed as one line; a binary message is printed as one line 'bin:' + base64 of its payload. At stdin EOF, sends close 1000, prints what still arrives, waits for the close reply and exits 0. Errors go to stderr with a non-zero exit.")
+        var command = new Command("connect", "Connect to a WebSocket server. Each stdin line is sent as a text message (--binary: all of stdin as one binary message); each received text message is printed as one line, a binary message as one line 'bin:' + base64 of its payload, streamed as it arrives. After stdin EOF it keeps printing until the server closes (--quiet-time, --no-wait: close sooner), then closes 1000. When the server closes, 'sockeye: closed: CODE MEANING: REASON' goes to stderr. Exit 0 for a normal close (1000, 1001, 1005), 1 for any other close or a failed connect, 2 for bad usage, 130 after Ctrl-C.")
         {
-            url, echo, subprotocols, headers, maxMessage, logLevel, insecure, pingInterval, pingTimeout,
+            url, echo, subprotocols, headers, maxMessage, logLevel, insecure, pingInterval, pingTimeout, connectTimeout, binary, quietTime, noWait,
         };
         var deflate = new DeflateCliOptions();
         deflate.AddToConnect(command);
 
         command.SetAction(async (parse, cancellationToken) =>
         {
+            bool echoing = parse.GetValue(echo);
+            bool quiet = parse.GetResult(quietTime) is not null;
+            if (Usage(echoing, parse.GetValue(binary), quiet, parse.GetValue(noWait)) is { } usage)
+            {
+                await Console.Error.WriteLineAsync($"sockeye: {usage}").ConfigureAwait(false);
+                return ParseErrors.ExitCode;
+            }
+
+            if (!ConnectTarget.TryParse(parse.GetValue(url)!, out Uri target, out string urlError))
+            {
+                await Console.Error.WriteLineAsync($"sockeye: {urlError}").ConfigureAwait(false);
+                return ParseErrors.ExitCode;
+            }
+
             using ILoggerFactory logging = CliLogging.Create(parse.GetValue(logLevel));
+            long? limit = parse.GetValue(maxMessage);
             var options = new WebSocketClientOptions
             {
                 LoggerFactory = logging,
                 AllowInvalidCertificates = parse.GetValue(insecure),
+                HandshakeTimeout = TimeSpan.FromSeconds(parse.GetValue(connectTimeout)),
                 WebSocket = new WebSocketOptions
                 {
-                    MaxMessageSize = parse.GetValue(maxMessage),
+                    // Printing streams each message (ReceivePartAsync), where only the frame limit applies.
+                    MaxMessageSize = limit ?? EchoMaxMessage,
+                    MaxFrameSize = limit ?? (echoing ? EchoMaxMessage : long.MaxValue),
                     PingInterval = TimeSpan.FromSeconds(parse.GetValue(pingInterval)),
                     PingTimeout = TimeSpan.FromSeconds(parse.GetValue(pingTimeout)),
                 },
@@ -53,7 +76,7 @@ internal static class ConnectCommand
             if (deflateError is not null)
             {
                 await Console.Error.WriteLineAsync($"sockeye: {deflateError}").ConfigureAwait(false);
-                return 2;
+                return ParseErrors.ExitCode;
             }
 
             foreach (string p in parse.GetValue(subprotocols) ?? [])
@@ -67,16 +90,10 @@ internal static class ConnectCommand
                 if (colon <= 0)
                 {
                     await Console.Error.WriteLineAsync($"sockeye: --header must be 'Name: value', got '{h}'").ConfigureAwait(false);
-                    return 2;
+                    return ParseErrors.ExitCode;
                 }
 
                 options.Headers.Add(new(h[..colon].Trim(), h[(colon + 1)..].Trim()));
-            }
-
-            if (!Uri.TryCreate(parse.GetValue(url), UriKind.Absolute, out Uri? target))
-            {
-                await Console.Error.WriteLineAsync($"sockeye: not a URL: {parse.GetValue(url)}").ConfigureAwait(false);
-                return 2;
             }
 
             WebSocketConnection connection;
@@ -84,10 +101,10 @@ internal static class ConnectCommand
             {
                 connection = await WebSocketClient.ConnectAsync(target, options, cancellationToken).ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is SocketException or IOException or System.Security.Authentication.AuthenticationException or ArgumentException or NotSupportedException or OperationCanceledException)
+            catch (Exception ex) when (ex is SocketException or IOException or AuthenticationException or TimeoutException or ArgumentException or NotSupportedException or OperationCanceledException)
             {
-                await Console.Error.WriteLineAsync($"sockeye: cannot connect to {target}: {ex.Message}").ConfigureAwait(false);
-                return 1;
+                await Console.Error.WriteLineAsync($"sockeye: cannot connect to {target}: {Explain(ex, target)}").ConfigureAwait(false);
+                return cancellationToken.IsCancellationRequested ? ConnectSession.InterruptedExit : CloseReport.AbnormalExit;
             }
 
             await using (connection.ConfigureAwait(false))
@@ -97,85 +114,39 @@ internal static class ConnectCommand
                     await Console.Error.WriteLineAsync($"sockeye: extensions: {connection.Extensions ?? "none"}").ConfigureAwait(false);
                 }
 
-                if (parse.GetValue(echo))
+                var stdin = new ConnectStdin
                 {
-                    await EchoAsync(connection).ConfigureAwait(false);
-                }
-                else
-                {
-                    await InteractAsync(connection).ConfigureAwait(false);
-                }
-
-                await connection.Completion.ConfigureAwait(false);
-                return Report(connection);
+                    Binary = parse.GetValue(binary),
+                    CloseAtEof = parse.GetValue(noWait),
+                    QuietTime = quiet ? TimeSpan.FromSeconds(parse.GetValue(quietTime)) : null,
+                };
+                return echoing
+                    ? await ConnectSession.EchoAsync(connection, cancellationToken).ConfigureAwait(false)
+                    : await ConnectSession.RunAsync(connection, stdin, cancellationToken).ConfigureAwait(false);
             }
         });
         return command;
     }
 
-    private static async Task EchoAsync(WebSocketConnection connection)
+    /// <summary>Combinations that cannot mean anything; null when the options fit together.</summary>
+    private static string? Usage(bool echo, bool binary, bool quietTime, bool noWait)
     {
-        try
+        if (echo && (binary || quietTime || noWait))
         {
-            while (await connection.ReceiveAsync().ConfigureAwait(false) is { IsClose: false } message)
-            {
-                await connection.SendAsync(message.Type, message.Payload).ConfigureAwait(false);
-            }
+            return "--binary, --quiet-time and --no-wait are about stdin, which --echo ignores";
         }
-        catch (WebSocketClosedException)
-        {
-            // The connection closed while echoing; the close status tells how.
-        }
+
+        return quietTime && noWait ? "use only one of --quiet-time and --no-wait" : null;
     }
 
-    private static async Task InteractAsync(WebSocketConnection connection)
+    /// <summary>The failure, with the likely cause when the exception alone would not say it.</summary>
+    private static string Explain(Exception ex, Uri target) => ex switch
     {
-        Task printing = PrintAsync(connection);
-        // Console reads block a thread, so stdin gets its own; when the server closes first we exit without
-        // waiting for stdin (the thread is a background one). On stdin EOF it sends close and printing goes on
-        // until the close reply.
-        _ = Task.Run(() => SendStdinAsync(connection));
-        await printing.ConfigureAwait(false);
-    }
-
-    private static async Task SendStdinAsync(WebSocketConnection connection)
-    {
-        try
-        {
-            while (await Console.In.ReadLineAsync().ConfigureAwait(false) is { } line)
-            {
-                await connection.SendTextAsync(line).ConfigureAwait(false);
-            }
-
-            await connection.CloseAsync(CloseCode.NormalClosure).ConfigureAwait(false);
-        }
-        catch (WebSocketClosedException)
-        {
-        }
-    }
-
-    private static async Task PrintAsync(WebSocketConnection connection)
-    {
-        TextWriter stdout = Console.Out;
-        while (await connection.ReceiveAsync().ConfigureAwait(false) is { IsClose: false } message)
-        {
-            string line = message.Type == MessageType.Text ? message.GetText() : BinaryPrefix + Convert.ToBase64String(message.ToArray());
-            await stdout.WriteLineAsync(line).ConfigureAwait(false);
-        }
-
-        await stdout.FlushAsync().ConfigureAwait(false);
-    }
-
-    /// <summary>Exit 0 for a normal close (1000, 1001, or no status), 1 otherwise with the reason on stderr.</summary>
-    private static int Report(WebSocketConnection connection)
-    {
-        ushort code = connection.CloseStatus ?? CloseCode.AbnormalClosure;
-        if (code is CloseCode.NormalClosure or CloseCode.GoingAway or CloseCode.NoStatusReceived)
-        {
-            return 0;
-        }
-
-        Console.Error.WriteLine($"sockeye: connection closed with {code}{(string.IsNullOrEmpty(connection.CloseReason) ? "" : ": " + connection.CloseReason)}");
-        return 1;
-    }
+        AuthenticationException when target.Scheme is "wss" or "https" =>
+            $"TLS handshake failed: {ex.Message} (is the server serving TLS on this port? for a plain server use ws://; for a self-signed certificate --insecure)",
+        WebSocketHandshakeException when target.Scheme is "ws" or "http" && ex.Message.Contains("closed the connection", StringComparison.Ordinal) =>
+            $"{ex.Message} (does the server expect TLS? then use wss://)",
+        OperationCanceledException => "interrupted",
+        _ => ex.Message,
+    };
 }

@@ -10,12 +10,12 @@ internal sealed class DeflateCliOptions
     private readonly Option<bool> _off = new("--no-deflate") { Description = "Do not negotiate permessage-deflate (RFC 7692); by default serve accepts browsers' offers." };
     private readonly Option<bool> _on = new("--deflate") { Description = "Offer permessage-deflate (RFC 7692): 'permessage-deflate; client_max_window_bits'." };
     private readonly Option<string?> _offer = new("--deflate-offer") { Description = "Offer 'permessage-deflate; PARAMS' with these parameters (implies --deflate), e.g. \"client_no_context_takeover; server_max_window_bits=10\"." };
-    private readonly Option<int> _threshold = new("--deflate-threshold") { Description = "Send messages smaller than this many bytes uncompressed.", DefaultValueFactory = _ => 32 };
-    private readonly Option<int> _windowBits = new("--deflate-window-bits") { Description = "Largest LZ77 window (8-15 bits) the server compresses with (server_max_window_bits).", DefaultValueFactory = _ => 15 };
-    private readonly Option<int> _clientWindowBits = new("--deflate-client-window-bits") { Description = "Window (8-15 bits) asked of clients that offer client_max_window_bits.", DefaultValueFactory = _ => 15 };
+    private readonly Option<int> _threshold = new Option<int>("--deflate-threshold") { Description = "Send messages smaller than this many bytes uncompressed.", DefaultValueFactory = _ => 32 }.Whole(0, int.MaxValue, "a size in bytes (0 or more)");
+    private readonly Option<int> _windowBits = new Option<int>("--deflate-window-bits") { Description = "Largest LZ77 window (8-15 bits) the server compresses with (server_max_window_bits).", DefaultValueFactory = _ => 15 }.Whole(8, 15, "a window size in bits (8-15)");
+    private readonly Option<int> _clientWindowBits = new Option<int>("--deflate-client-window-bits") { Description = "Window (8-15 bits) asked of clients that offer client_max_window_bits.", DefaultValueFactory = _ => 15 }.Whole(8, 15, "a window size in bits (8-15)");
     private readonly Option<bool> _noContext = new("--deflate-no-context-takeover") { Description = "Reset the server's compressor after every message (server_no_context_takeover): less memory, less compression." };
-    private readonly Option<int> _level = new("--deflate-level") { Description = "zlib compression level, 1 (fastest) to 9 (smallest).", DefaultValueFactory = _ => new PerMessageDeflateOptions().CompressionLevel };
-    private readonly Option<int> _memLevel = new("--deflate-mem-level") { Description = "zlib memLevel 1-9 (compressor hash memory 2^(n+9) bytes).", DefaultValueFactory = _ => new PerMessageDeflateOptions().MemoryLevel };
+    private readonly Option<int> _level = new Option<int>("--deflate-level") { Description = "zlib compression level, 1 (fastest) to 9 (smallest); 0 stores uncompressed.", DefaultValueFactory = _ => new PerMessageDeflateOptions().CompressionLevel }.Whole(0, 9, "a zlib level (0-9)");
+    private readonly Option<int> _memLevel = new Option<int>("--deflate-mem-level") { Description = "zlib memLevel 1-9 (compressor hash memory 2^(n+9) bytes).", DefaultValueFactory = _ => new PerMessageDeflateOptions().MemoryLevel }.Whole(1, 9, "a zlib memLevel (1-9)");
 
     public void AddToServe(Command command)
     {

@@ -9,4 +9,10 @@ var root = new RootCommand("sockeye: a WebSocket (RFC 6455) server, client and l
     BenchCommand.Create(),
 };
 
-return await root.Parse(args).InvokeAsync().ConfigureAwait(false);
+ParseResult parse = root.Parse(args);
+if (parse.Action is System.CommandLine.Invocation.ParseErrorAction)
+{
+    return await ParseErrors.ReportAsync(parse).ConfigureAwait(false);
+}
+
+return await parse.InvokeAsync().ConfigureAwait(false);

@@ -16,15 +16,15 @@ internal static class ServeCommand
     public static Command Create()
     {
         var host = new Option<string>("--host") { Description = "Address to listen on (0.0.0.0 or :: for all interfaces).", DefaultValueFactory = _ => "127.0.0.1" };
-        var port = new Option<int>("--port") { Description = "TCP port to listen on (0 = any free port).", DefaultValueFactory = _ => 9876 };
+        var port = new Option<int>("--port") { Description = "TCP port to listen on (0 = any free port).", DefaultValueFactory = _ => 9876 }.Port();
         var staticDir = new Option<DirectoryInfo?>("--static") { Description = "Serve the files in DIR to plain HTTP GET requests (index.html for /) instead of the demo page." };
         staticDir.HelpName = "DIR";
         var staticHidden = new Option<bool>("--static-hidden") { Description = "With --static, also serve hidden files and directories (names starting with '.', e.g. .well-known/); by default they get 404 so .env or .git/ never leak." };
-        var maxMessage = new Option<long>("--max-message") { Description = "Largest message accepted, in bytes; larger ones are closed with 1009.", DefaultValueFactory = _ => 1024 * 1024 };
+        var maxMessage = new Option<long>("--max-message") { Description = "Largest message accepted, in bytes; larger ones are closed with 1009.", DefaultValueFactory = _ => 1024 * 1024 }.Bytes();
         maxMessage.HelpName = "BYTES";
-        var maxFrame = new Option<long?>("--max-frame") { Description = "Largest frame accepted, in bytes (default: --max-message)." };
+        var maxFrame = new Option<long?>("--max-frame") { Description = "Largest frame accepted, in bytes (default: --max-message)." }.Bytes();
         maxFrame.HelpName = "BYTES";
-        var closeTimeout = new Option<double>("--close-timeout") { Description = "Seconds to wait for the peer's close reply before cutting the connection.", DefaultValueFactory = _ => 5 };
+        var closeTimeout = new Option<double>("--close-timeout") { Description = "Seconds to wait for the peer's close reply before cutting the connection (0 = cut at once).", DefaultValueFactory = _ => 5 }.Seconds(zero: true);
         closeTimeout.HelpName = "SECONDS";
         var logLevel = new Option<LogLevel>("--log-level") { Description = "Log verbosity (Trace, Debug, Information, Warning, Error).", DefaultValueFactory = _ => LogLevel.Information };
 

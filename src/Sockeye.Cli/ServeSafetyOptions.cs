@@ -13,14 +13,14 @@ internal sealed class ServeSafetyOptions
     private readonly Option<FileInfo?> _tlsCert = new("--tls-cert") { Description = "Serve https:// and wss:// with this certificate: a PEM file (with --tls-key) or a PKCS#12 (.pfx/.p12) file." };
     private readonly Option<FileInfo?> _tlsKey = new("--tls-key") { Description = "PEM private key for --tls-cert." };
     private readonly Option<string?> _tlsPassword = new("--tls-password") { Description = "Password of a PKCS#12 --tls-cert (or of an encrypted PEM key)." };
-    private readonly Option<double> _pingInterval = new("--ping-interval") { Description = "Seconds between keepalive pings (0 = off).", DefaultValueFactory = _ => 20 };
-    private readonly Option<double> _pingTimeout = new("--ping-timeout") { Description = "Seconds to wait for a pong before closing with 1011.", DefaultValueFactory = _ => 20 };
-    private readonly Option<double> _idleTimeout = new("--idle-timeout") { Description = "Close connections that receive nothing for this many seconds with 1001 (0 = off).", DefaultValueFactory = _ => 0 };
-    private readonly Option<double> _handshakeTimeout = new("--handshake-timeout") { Description = "Seconds allowed for the TLS handshake and each HTTP request head.", DefaultValueFactory = _ => 10 };
-    private readonly Option<double> _shutdownTimeout = new("--shutdown-timeout") { Description = "On SIGTERM/Ctrl-C, seconds to wait for connections to answer close 1001.", DefaultValueFactory = _ => 5 };
-    private readonly Option<double> _sendTimeout = new("--send-timeout") { Description = "Close a peer with 1008 when its send buffer stays full this many seconds (static files: cut the connection).", DefaultValueFactory = _ => 30 };
-    private readonly Option<long> _maxSendBuffer = new("--max-send-buffer") { Description = "Bytes queued for sending per connection before senders wait.", DefaultValueFactory = _ => 1024 * 1024 };
-    private readonly Option<int?> _maxConnections = new("--max-connections") { Description = "Most WebSocket connections at once; more get HTTP 503 (default: what the open-file limit can serve, at most 100000)." };
+    private readonly Option<double> _pingInterval = new Option<double>("--ping-interval") { Description = "Seconds between keepalive pings (0 = off).", DefaultValueFactory = _ => 20 }.Seconds(zero: true);
+    private readonly Option<double> _pingTimeout = new Option<double>("--ping-timeout") { Description = "Seconds to wait for a pong before closing with 1011.", DefaultValueFactory = _ => 20 }.Seconds(zero: false);
+    private readonly Option<double> _idleTimeout = new Option<double>("--idle-timeout") { Description = "Close connections that receive nothing for this many seconds with 1001 (0 = off).", DefaultValueFactory = _ => 0 }.Seconds(zero: true);
+    private readonly Option<double> _handshakeTimeout = new Option<double>("--handshake-timeout") { Description = "Seconds allowed for the TLS handshake and each HTTP request head.", DefaultValueFactory = _ => 10 }.Seconds(zero: false);
+    private readonly Option<double> _shutdownTimeout = new Option<double>("--shutdown-timeout") { Description = "On SIGTERM/Ctrl-C, seconds to wait for connections to answer close 1001.", DefaultValueFactory = _ => 5 }.Seconds(zero: true);
+    private readonly Option<double> _sendTimeout = new Option<double>("--send-timeout") { Description = "Close a peer with 1008 when its send buffer stays full this many seconds (static files: cut the connection).", DefaultValueFactory = _ => 30 }.Seconds(zero: false);
+    private readonly Option<long> _maxSendBuffer = new Option<long>("--max-send-buffer") { Description = "Bytes queued for sending per connection before senders wait.", DefaultValueFactory = _ => 1024 * 1024 }.Bytes();
+    private readonly Option<int?> _maxConnections = new Option<int?>("--max-connections") { Description = "Most WebSocket connections at once; more get HTTP 503 (default: what the open-file limit can serve, at most 100000)." }.Whole(1, "a number of connections (1 or more)");
 
     public void AddTo(Command command)
     {

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# End-to-end checks of `sockeye serve` options that need the real CLI: TLS (PEM and PKCS#12) serving https:// and
-# wss:// on one port, the client's certificate validation and --insecure, the origin check, and graceful shutdown
-# on SIGTERM. Usage: tests/cli/run.sh [path/to/sockeye.dll]. Prints one line per check; exits non-zero on failure.
+# End-to-end checks that need the real CLI: TLS (PEM and PKCS#12) serving https:// and wss:// on one port, the
+# client's certificate validation and --insecure, the origin check, graceful shutdown on SIGTERM, option validation
+# and parse errors, and `sockeye connect` (scheme-less URLs, --binary, --no-wait; connect_checks.py: what happens
+# after stdin EOF, close reporting, connect timeouts). Usage: tests/cli/run.sh [path/to/sockeye.dll]. Prints one
+# line per check; exits non-zero on failure.
 set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 DLL="${1:-$ROOT/src/Sockeye.Cli/bin/Release/net10.0/sockeye.dll}"
@@ -37,7 +39,7 @@ pid=$!; PIDS+=("$pid")
 if wait_port "$port" "$pid"; then
   body=$(curl -sk "https://localhost:$port/")
   [[ "$body" == *"hello over tls"* ]] && ok "https static file with a PEM certificate" || fail "https static file (got: $body)"
-  out=$(printf 'secure\n' | timeout 20 dotnet "$DLL" connect --insecure "wss://localhost:$port/echo" 2>&1)
+  out=$(printf 'secure\n' | timeout 20 dotnet "$DLL" connect --no-wait --insecure "wss://localhost:$port/echo" 2>&1)
   [[ "$out" == "secure" ]] && ok "wss echo with connect --insecure" || fail "wss echo with --insecure (got: $out)"
   out=$(printf 'x\n' | timeout 20 dotnet "$DLL" connect "wss://localhost:$port/echo" 2>&1); rc=$?
   [[ $rc -ne 0 && "$out" == *"cannot connect"* ]] && ok "connect validates certificates by default (exit $rc)" || fail "self-signed certificate accepted without --insecure (rc $rc: $out)"
@@ -52,7 +54,7 @@ port=$(free_port)
 dotnet "$DLL" serve --port "$port" --tls-cert "$WORK/cert.pfx" --tls-password secret >"$WORK/pfx.log" 2>&1 &
 pid=$!; PIDS+=("$pid")
 if wait_port "$port" "$pid"; then
-  out=$(printf 'pfx\n' | timeout 20 dotnet "$DLL" connect --insecure "wss://127.0.0.1:$port/" 2>&1)
+  out=$(printf 'pfx\n' | timeout 20 dotnet "$DLL" connect --no-wait --insecure "wss://127.0.0.1:$port/" 2>&1)
   [[ "$out" == "pfx" ]] && ok "wss echo with a PKCS#12 certificate" || fail "PKCS#12 (got: $out)"
 else
   fail "serve with a PKCS#12 certificate did not start: $(tail -3 "$WORK/pfx.log")"
@@ -102,6 +104,67 @@ PY
 else
   fail "serve did not start for the shutdown check"
 fi
+
+# 6. Bad option values: exit 2 with one line naming the option and what it accepts; no stack trace, no help, and
+#    nothing started (a negative --max-message used to start a server that closed every message with 1009).
+bad_value() { # expected-line args...
+  local expected="$1"; shift
+  local err rc
+  err=$(timeout 20 dotnet "$DLL" "$@" 2>&1 >/dev/null </dev/null); rc=$?
+  [[ $rc -eq 2 && "$err" == "$expected" ]] && ok "$* -> exit 2, '$expected'" || fail "$* -> exit $rc, stderr: $(head -c 300 <<<"$err")"
+}
+bad_value "sockeye: --port: 70000 is not a port (0-65535)" serve --port 70000
+bad_value "sockeye: --port: -1 is not a port (0-65535)" serve --port -1
+bad_value "sockeye: --max-message: -5 is not a size in bytes (1 or more)" serve --port 0 --max-message -5
+bad_value "sockeye: --max-frame: 0 is not a size in bytes (1 or more)" serve --port 0 --max-frame 0
+bad_value "sockeye: --ping-interval: 1e300 is not a time in seconds (0-1000000)" serve --port 0 --ping-interval 1e300
+bad_value "sockeye: --handshake-timeout: 0 is not a time in seconds (more than 0, at most 1000000)" serve --port 0 --handshake-timeout 0
+bad_value "sockeye: --close-timeout: NaN is not a time in seconds (0-1000000)" serve --port 0 --close-timeout NaN
+bad_value "sockeye: --max-send-buffer: -1 is not a size in bytes (1 or more)" serve --port 0 --max-send-buffer -1
+bad_value "sockeye: --max-connections: 0 is not a number of connections (1 or more)" serve --port 0 --max-connections 0
+bad_value "sockeye: --deflate-window-bits: 16 is not a window size in bits (8-15)" serve --port 0 --deflate-window-bits 16
+bad_value "sockeye: --deflate-level: 12 is not a zlib level (0-9)" serve --port 0 --deflate-level 12
+bad_value "sockeye: --max-message: 0 is not a size in bytes (1 or more)" connect --max-message 0 ws://127.0.0.1:1/
+bad_value "sockeye: --ping-timeout: -3 is not a time in seconds (more than 0, at most 1000000)" connect --ping-timeout -3 ws://127.0.0.1:1/
+bad_value "sockeye: --connect-timeout: 0 is not a time in seconds (more than 0, at most 1000000)" connect --connect-timeout 0 ws://127.0.0.1:1/
+bad_value "sockeye: --quiet-time: x is not a time in seconds (0-1000000)" connect --quiet-time x ws://127.0.0.1:1/
+bad_value "sockeye: URL: unsupported scheme 'ftp' in ftp://127.0.0.1/ (use ws:// or wss://)" connect ftp://127.0.0.1/
+
+# 7. A syntax error prints the error and one line pointing at the command's help, not the whole help.
+err=$(timeout 20 dotnet "$DLL" serve --bogus 2>&1 >/dev/null); rc=$?
+expected=$'sockeye: Unrecognized command or argument \'--bogus\'.\nsee \'sockeye serve --help\''
+[[ $rc -eq 2 && "$err" == "$expected" ]] && ok "serve --bogus -> exit 2, the error and a pointer to 'sockeye serve --help'" || fail "serve --bogus -> exit $rc, $(wc -l <<<"$err") lines: $(head -c 300 <<<"$err")"
+err=$(timeout 20 dotnet "$DLL" connect 2>&1 >/dev/null); rc=$?
+[[ $rc -eq 2 && $(wc -l <<<"$err") -eq 2 && "$err" == *"see 'sockeye connect --help'" ]] && ok "connect without URL -> exit 2, two lines" || fail "connect without URL -> exit $rc: $(head -c 300 <<<"$err")"
+
+# 8. sockeye connect against sockeye serve: host:port means ws://, --no-wait, --binary streams stdin as one message.
+port=$(free_port)
+dotnet "$DLL" serve --port "$port" --max-message 8000000 >"$WORK/echo.log" 2>&1 &
+pid=$!; PIDS+=("$pid")
+if wait_port "$port" "$pid"; then
+  out=$(printf 'no scheme\n' | timeout 20 dotnet "$DLL" connect --no-wait "127.0.0.1:$port" 2>&1); rc=$?
+  [[ $rc -eq 0 && "$out" == "no scheme" ]] && ok "connect 127.0.0.1:PORT assumes ws://" || fail "connect 127.0.0.1:PORT (rc $rc: $out)"
+  out=$(printf 'path\n' | timeout 20 dotnet "$DLL" connect --no-wait "localhost:$port/some/path" 2>&1); rc=$?
+  [[ $rc -eq 0 && "$out" == "path" ]] && ok "connect localhost:PORT/path assumes ws://" || fail "connect localhost:PORT/path (rc $rc: $out)"
+  # Lines, including a 300 KB one, echoed before the close reply: --no-wait closes at EOF and prints all of them.
+  big=$(head -c 300000 /dev/zero | tr '\0' 'x')
+  printf 'one\ntwo\n%s\nthree\n' "$big" >"$WORK/lines.txt"
+  timeout 20 dotnet "$DLL" connect --no-wait "ws://127.0.0.1:$port/" <"$WORK/lines.txt" >"$WORK/lines.out" 2>"$WORK/lines.err"; rc=$?
+  cmp -s "$WORK/lines.txt" "$WORK/lines.out" && [[ $rc -eq 0 && ! -s "$WORK/lines.err" ]] && ok "--no-wait: every echo before the close reply is printed, exit 0, nothing on stderr" || fail "--no-wait echo (rc $rc, $(wc -c <"$WORK/lines.out") bytes, stderr: $(head -c 200 "$WORK/lines.err"))"
+  for size in 1 65536 5000001; do
+    head -c "$size" /dev/urandom >"$WORK/blob.bin"
+    out=$(timeout 30 dotnet "$DLL" connect --binary --no-wait "ws://127.0.0.1:$port/" <"$WORK/blob.bin" 2>"$WORK/blob.err"); rc=$?
+    [[ $rc -eq 0 && "$out" == "bin:$(base64 -w0 "$WORK/blob.bin")" ]] && ok "--binary: $size bytes of stdin go out as one binary message (echo printed as bin:base64)" || fail "--binary $size bytes (rc $rc, ${#out} chars, stderr: $(head -c 200 "$WORK/blob.err"))"
+  done
+else
+  fail "serve did not start for the connect checks"
+fi
+
+# 9. connect after stdin EOF, close codes, timeouts (Python websockets servers).
+while IFS= read -r line; do
+  echo "$line"
+  [[ "$line" == FAIL* ]] && failures=$((failures + 1))
+done < <(/usr/bin/python3 "$ROOT/tests/cli/connect_checks.py" "$DLL" 2>&1)
 
 echo "cli checks: $failures failed"
 exit $((failures > 0))

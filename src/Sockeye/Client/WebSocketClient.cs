@@ -16,7 +16,9 @@ public static class WebSocketClient
     /// <summary>
     /// Connects to a <c>ws://</c> or <c>wss://</c> URL, performs the opening handshake and validates the answer (status 101, accept
     /// value, subprotocol, extensions). Throws <see cref="WebSocketHandshakeException"/> when the server refuses or
-    /// answers incorrectly, <see cref="SocketException"/> when it cannot be reached.
+    /// answers incorrectly, <see cref="SocketException"/> when it cannot be reached, and <see cref="TimeoutException"/>
+    /// when <see cref="WebSocketClientOptions.HandshakeTimeout"/> passes, saying which step got no answer (TCP connect,
+    /// TLS handshake or the upgrade response) and its likely cause.
     /// </summary>
     public static async Task<WebSocketConnection> ConnectAsync(Uri uri, WebSocketClientOptions? options = null, CancellationToken cancellationToken = default)
     {
@@ -33,6 +35,11 @@ public static class WebSocketClient
         try
         {
             await socket.ConnectAsync(uri.IdnHost, uri.Port, timeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException ex) when (TimedOut(timeout, cancellationToken))
+        {
+            socket.Dispose();
+            throw ConnectTimeout.TcpConnect(uri, options.HandshakeTimeout, ex);
         }
         catch
         {
@@ -56,6 +63,13 @@ public static class WebSocketClient
 #pragma warning restore CA5359
                 }, timeout.Token).ConfigureAwait(false);
             }
+            catch (Exception ex) when (ex is OperationCanceledException or IOException && TimedOut(timeout, cancellationToken))
+            {
+                // A canceled TLS handshake may surface as an IOException around the cancellation.
+                await ssl.DisposeAsync().ConfigureAwait(false);
+                socket.Dispose();
+                throw ConnectTimeout.TlsHandshake(uri, options.HandshakeTimeout, ex);
+            }
             catch
             {
                 await ssl.DisposeAsync().ConfigureAwait(false);
@@ -73,6 +87,11 @@ public static class WebSocketClient
         try
         {
             return await HandshakeAsync(transport, uri, options, timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or IOException and not WebSocketHandshakeException && TimedOut(timeout, cancellationToken))
+        {
+            transport.Abort();
+            throw ConnectTimeout.UpgradeResponse(uri, options.HandshakeTimeout, ex);
         }
         catch
         {
@@ -133,6 +152,10 @@ public static class WebSocketClient
             return connection;
         }
     }
+
+    /// <summary>True when the handshake deadline, not the caller's token, ended the wait.</summary>
+    private static bool TimedOut(CancellationTokenSource timeout, CancellationToken caller) =>
+        timeout.IsCancellationRequested && !caller.IsCancellationRequested;
 
     // Only reachable through the explicit, documented AllowInvalidCertificates switch (sockeye connect --insecure).
 #pragma warning disable CA5359

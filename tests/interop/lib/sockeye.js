@@ -107,12 +107,15 @@ function clip(text, maxLines = 40, maxLine = 200) {
 
 /**
  * Runs `sockeye connect ...args`, writes `input` to stdin, then closes stdin: at once, or when the
- * `endStdin` promise resolves, or never (keepStdinOpen). Resolves { code, signal, stdout, stderr, lines }
- * when the process exits; rejects on timeout.
+ * `endStdin` promise resolves, or never (keepStdinOpen). Unless `wait` (or --echo), the client gets
+ * --no-wait: it closes 1000 at stdin EOF, as these servers never close first (by default it would wait
+ * for the server to close). Resolves { code, signal, stdout, stderr, lines } when the process exits;
+ * rejects on timeout.
  */
-function runConnect(args, { input = '', keepStdinOpen = false, endStdin = null, timeoutMs = 20000 } = {}) {
+function runConnect(args, { input = '', keepStdinOpen = false, endStdin = null, timeoutMs = 20000, wait = false } = {}) {
   const [cmd, ...base] = sockeyeCommand();
-  const proc = spawn(cmd, [...base, 'connect', ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const noWait = wait || args.includes('--echo') ? [] : ['--no-wait'];
+  const proc = spawn(cmd, [...base, 'connect', ...noWait, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   proc.stdout.setEncoding('utf8');

@@ -76,13 +76,15 @@ class Serve:
                 await self.proc.wait()
 
 
-async def run_connect(args, stdin_data=b"", keep_stdin_open=False, end_stdin=None, timeout=20.0):
+async def run_connect(args, stdin_data=b"", keep_stdin_open=False, end_stdin=None, timeout=20.0, wait=False):
     """Runs `sockeye connect ARGS`; returns (exit code, stdout text, stderr text).
 
     stdin gets stdin_data and is then closed: at once, once the asyncio.Event end_stdin is set,
-    or never (keep_stdin_open)."""
+    or never (keep_stdin_open). Unless wait (or --echo), the client gets --no-wait: it closes 1000 at
+    stdin EOF, as these servers never close first (by default it would wait for the server to close)."""
+    no_wait = [] if wait or "--echo" in args else ["--no-wait"]
     proc = await asyncio.create_subprocess_exec(
-        *(sockeye_command() + ["connect"] + list(args)),
+        *(sockeye_command() + ["connect"] + no_wait + list(args)),
         stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
 
     async def feed():

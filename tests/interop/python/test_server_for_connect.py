@@ -57,7 +57,7 @@ async def test_connect_prints_echoes_interactively():
 
     async with ws_server(echo) as url:
         proc = await asyncio.create_subprocess_exec(
-            *(sockeye_command() + ["connect", url]),
+            *(sockeye_command() + ["connect", "--no-wait", url]),
             stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
             limit=1024 * 1024)
         try:
