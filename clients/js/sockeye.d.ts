@@ -24,9 +24,14 @@ export interface PresenceMember {
   info: unknown;
 }
 
+/**
+ * A presence change. "sync" comes once the subscription is live (again, after each reconnect) and carries the whole
+ * member list as the server has it, including members that were there before; "join"/"leave" name one member.
+ */
 export interface PresenceEvent {
-  change: "join" | "leave";
-  member: PresenceMember;
+  change: "join" | "leave" | "sync";
+  /** The member that joined or left (null for "sync"). */
+  member: PresenceMember | null;
   members: PresenceMember[];
   count: number;
 }
@@ -38,7 +43,7 @@ export interface MessageMeta extends Position {
 export interface SubscribeOptions {
   /** Called for each message, in order, each offset once. Text arrives as a string, binary as an ArrayBuffer. */
   onMessage?: (data: string | ArrayBuffer, meta: MessageMeta) => void;
-  /** Presence changes (topics with presence on). */
+  /** Presence changes (topics with presence on); `members` and `count` are the whole list each time. */
   onPresence?: (event: PresenceEvent) => void;
   /** The server could not resume from the last position (restart, history too short): reload your state. */
   onReset?: (position: Position) => void;
@@ -60,7 +65,11 @@ export interface Subscription {
 }
 
 export declare class SockeyeError extends Error {
-  /** bad_request, unknown_op, forbidden, not_subscribed, too_large, unavailable, timeout, disconnected, closed. */
+  /**
+   * From the server: bad_request, unknown_op, forbidden, not_subscribed, too_large, unavailable. From the client:
+   * timeout (no answer in time), disconnected (the connection closed before the answer: outcome unknown), closed
+   * (the client was closed), unsupported (the server did not agree on sockeye.v1; reported through on("error")).
+   */
   readonly code: string;
 }
 

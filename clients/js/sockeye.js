@@ -39,6 +39,7 @@ class Subscription {
     this.active = true;
     this.members = new Map();
     this._ready = null;
+    this._sync = null; // presence events received while the member list is being fetched (see _syncPresence)
   }
 
   /** Resolves when the (current) subscription is live: {epoch, offset, recovered}. */
@@ -90,6 +91,7 @@ class Client {
    * for this slow subscriber), presence (info shown to others), since ({epoch, offset}: resume from there).
    */
   subscribe(topic, options = {}) {
+    if (this.state === "closed") throw new SockeyeError("closed", "the client was closed");
     if (this._subs.has(topic)) throw new SockeyeError("bad_request", `already subscribed to '${topic}'`);
     const sub = new Subscription(this, topic, typeof options === "function" ? { onMessage: options } : options);
     sub._ready = deferred();
@@ -112,13 +114,19 @@ class Client {
     return this._request({ op: "presence", topic }, undefined, options.timeout).then((m) => ({ members: m.members, count: m.count }));
   }
 
-  /** Closes for good (no reconnect). */
+  /** Closes for good (no reconnect): pending requests and subscriptions not yet live are rejected with "closed". */
   close() {
+    if (this.state === "closed") return;
     this._setState("closed");
     clearTimeout(this._timer);
     if (this._ws) this._ws.close(1000);
-    for (const p of this._pending.values()) p.reject(new SockeyeError("closed", "the client was closed"));
+    const error = new SockeyeError("closed", "the client was closed");
+    for (const p of this._pending.values()) {
+      clearTimeout(p.timer);
+      p.reject(error);
+    }
     this._pending.clear();
+    for (const sub of this._subs.values()) if (!sub._ready.settled) sub._ready.reject(error);
   }
 
   _emit(event, value) {
@@ -137,6 +145,15 @@ class Client {
     ws.binaryType = "arraybuffer";
     this._ws = ws;
     ws.onmessage = (e) => this._receive(e.data);
+    // A failed attempt is reported by the close that follows; without a handler Node's `ws` would throw the error.
+    ws.onerror = () => {};
+    ws.onopen = () => {
+      // A server that does not speak sockeye.v1 (e.g. a plain echo server) answers without it: never "open" there.
+      if (ws.protocol !== SUBPROTOCOL) {
+        this._emit("error", new SockeyeError("unsupported", `${this.url} did not agree on the ${SUBPROTOCOL} subprotocol`));
+        ws.close(); // browsers only let a page close with 1000 or 3000-4999
+      }
+    };
     ws.onclose = (e) => {
       if (this._ws !== ws) return;
       this._ws = null;
@@ -200,6 +217,7 @@ class Client {
           if (hadPosition && sub.onReset) sub.onReset({ epoch: msg.epoch, offset: msg.offset });
         }
         sub._ready.resolve({ epoch: msg.epoch, offset: msg.offset, recovered: resumed });
+        if (sub.onPresence) this._syncPresence(sub);
         break;
       }
       case "ack":
@@ -220,8 +238,8 @@ class Client {
       case "leave": {
         const sub = this._subs.get(msg.topic);
         if (!sub) break;
-        if (msg.op === "join") sub.members.set(msg.member.connection, msg.member);
-        else sub.members.delete(msg.member.connection);
+        if (sub._sync) sub._sync.push(msg);
+        applyPresence(sub, msg);
         if (sub.onPresence) sub.onPresence({ change: msg.op, member: msg.member, members: [...sub.members.values()], count: sub.members.size });
         break;
       }
@@ -256,6 +274,23 @@ class Client {
     }
   }
 
+  // join/leave events only tell changes: a new subscriber fetches the members already there. Events that arrive
+  // while the list is on its way are applied again on top of it (they are idempotent), so a change that raced
+  // the list is neither lost nor undone; then onPresence gets the whole list as a "sync" event.
+  _syncPresence(sub) {
+    const events = [];
+    sub._sync = events;
+    this._request({ op: "presence", topic: sub.topic }).then((answer) => {
+      if (sub._sync !== events || !sub.active) return; // a newer subscription took over
+      sub._sync = null;
+      sub.members = new Map(answer.members.map((m) => [m.connection, m]));
+      for (const e of events) applyPresence(sub, e);
+      if (sub.onPresence) sub.onPresence({ change: "sync", member: null, members: [...sub.members.values()], count: sub.members.size });
+    }, () => {
+      if (sub._sync === events) sub._sync = null;
+    });
+  }
+
   _sendSubscribe(sub) {
     const request = { op: "sub", topic: sub.topic };
     if (sub.position) request.since = sub.position;
@@ -269,6 +304,7 @@ class Client {
   }
 
   _request(request, data, timeout) {
+    if (this.state === "closed") return Promise.reject(new SockeyeError("closed", "the client was closed"));
     return new Promise((resolve, reject) => {
       const id = this._nextId++;
       request.id = id;
@@ -299,6 +335,11 @@ class Client {
     frame.set(bytes, 4 + json.length);
     ws.send(frame);
   }
+}
+
+function applyPresence(sub, event) {
+  if (event.op === "join") sub.members.set(event.member.connection, event.member);
+  else sub.members.delete(event.member.connection);
 }
 
 // A promise with its settle functions; `settled` tells whether it is spent (a subscription's `ready` is renewed on
