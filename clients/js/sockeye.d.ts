@@ -68,7 +68,7 @@ export declare class SockeyeError extends Error {
   /**
    * From the server: bad_request, unknown_op, forbidden, not_subscribed, too_large, unavailable. From the client:
    * timeout (no answer in time), disconnected (the connection closed before the answer: outcome unknown), closed
-   * (the client was closed), unsupported (the server did not agree on sockeye.v1; reported through on("error")).
+   * (the client was closed).
    */
   readonly code: string;
 }

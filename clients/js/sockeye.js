@@ -147,13 +147,6 @@ class Client {
     ws.onmessage = (e) => this._receive(e.data);
     // A failed attempt is reported by the close that follows; without a handler Node's `ws` would throw the error.
     ws.onerror = () => {};
-    ws.onopen = () => {
-      // A server that does not speak sockeye.v1 (e.g. a plain echo server) answers without it: never "open" there.
-      if (ws.protocol !== SUBPROTOCOL) {
-        this._emit("error", new SockeyeError("unsupported", `${this.url} did not agree on the ${SUBPROTOCOL} subprotocol`));
-        ws.close(); // browsers only let a page close with 1000 or 3000-4999
-      }
-    };
     ws.onclose = (e) => {
       if (this._ws !== ws) return;
       this._ws = null;
