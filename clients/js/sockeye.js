@@ -153,12 +153,18 @@ class Client {
       this._emit("close", { code: e.code, reason: e.reason });
       for (const sub of this._subs.values()) if (sub._ready.settled) sub._ready = deferred();
       // A request sent on the lost connection may or may not have been applied: publishes and presence queries
-      // fail (retrying could duplicate a message); subscriptions are simply re-sent on the next connection.
+      // fail (retrying could duplicate a message). Subscriptions are made again from _subs on the next connection,
+      // so every pending `sub` goes, sent or not: one left unsent (made while the socket was already closing) would
+      // otherwise be sent too, and its "already subscribed" error would end the live subscription.
       for (const [id, p] of this._pending) {
+        if (p.request.op === "sub") {
+          this._pending.delete(id);
+          continue;
+        }
         if (!p.sent) continue;
         this._pending.delete(id);
         clearTimeout(p.timer);
-        if (p.request.op !== "sub") p.reject(new SockeyeError("disconnected", `the connection closed before '${p.request.op}' was answered; its outcome is unknown`));
+        p.reject(new SockeyeError("disconnected", `the connection closed before '${p.request.op}' was answered; its outcome is unknown`));
       }
       if (this.state === "closed") return;
       this._setState("reconnecting");

@@ -13,7 +13,8 @@ function startCutProxy(targetPort, { port = 0, targetHost = '127.0.0.1' } = {}) 
   const events = new EventEmitter();
   const pairs = new Set();
   let accepted = 0;
-  const server = net.createServer((client) => {
+  // allowHalfOpen: a client's FIN is passed on by the pipe, not answered by the proxy itself (see inject()).
+  const server = net.createServer({ allowHalfOpen: true }, (client) => {
     accepted++;
     const upstream = net.connect({ port: targetPort, host: targetHost });
     const pair = { client, upstream };
@@ -41,6 +42,18 @@ function startCutProxy(targetPort, { port = 0, targetHost = '127.0.0.1' } = {}) 
         open: () => pairs.size,
         /** Connections accepted so far. */
         accepted: () => accepted,
+        /**
+         * Writes `bytes` to every client as if the server had sent them, and from then on forwards nothing between
+         * them and the server, not even a FIN (e.g. a close frame the server never sent: the client answers it and
+         * waits in CLOSING for a TCP close that only cut() brings).
+         */
+        inject(bytes) {
+          for (const pair of pairs) {
+            pair.upstream.unpipe(pair.client);
+            pair.client.unpipe(pair.upstream);
+            pair.client.write(bytes);
+          }
+        },
         /** Resets every open connection, both sides; returns how many were cut. */
         cut() {
           const n = pairs.size;

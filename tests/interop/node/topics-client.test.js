@@ -272,6 +272,40 @@ describe('sockeye.js against serve --broadcast --history 1000 --presence', () =>
     }
   });
 
+  test('a subscribe made while the connection is closing is made once after the reconnect, and stays live', async () => {
+    const proxy = await startCutProxy(server.port);
+    try {
+      const sockets = [];
+      class Recorded extends WebSocket {
+        constructor(...args) { super(...args); sockets.push(this); }
+      }
+      const c = client(`ws://127.0.0.1:${proxy.port}/`, { WebSocket: Recorded });
+      const errors = [];
+      c.on('error', (e) => errors.push(e));
+      const first = recorder(c, 'closing-1');
+      await first.sub.ready;
+      // A close frame (1001) reaches the client, but the TCP connection stays up: the WebSocket is CLOSING
+      // while the client has not had its close event yet.
+      proxy.inject(Buffer.from([0x88, 0x02, 0x03, 0xe9]));
+      await until(() => sockets[0].readyState === WebSocket.CLOSING, { what: 'the WebSocket to be closing' });
+      assert.equal(c.state, 'open');
+      const second = recorder(c, 'closing-2');
+      const reopened = new Promise((resolve) => { const off = c.on('open', () => { off(); resolve(); }); });
+      proxy.cut();
+      await within(reopened, 15000, 'the reconnect');
+      assert.equal((await second.sub.ready).offset, 0);
+      const pub = client(`${server.url}/`);
+      await pub.publish('closing-2', 'two');
+      await pub.publish('closing-1', 'one');
+      await until(() => first.messages.length === 1, { what: 'the message on closing-1' });
+      await until(() => second.messages.length === 1, { what: 'the message on closing-2', detail: () => JSON.stringify(errors) });
+      assert.equal(second.messages[0].data, 'two');
+      assert.deepEqual(errors, []);
+    } finally {
+      await proxy.close();
+    }
+  });
+
   test('plain WebSocket clients and sockeye.js clients on one path see each other', async () => {
     const plainMessages = [];
     const plain = new WebSocket(`${server.url}/lobby`);
