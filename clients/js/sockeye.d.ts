@@ -13,7 +13,10 @@ export interface ClientOptions {
   minDelay?: number;
   /** Ceiling of the reconnect delay in milliseconds (default 15000). */
   maxDelay?: number;
-  /** Milliseconds to wait for a publish, subscribe or presence answer (default 10000). */
+  /**
+   * Milliseconds to wait for a publish or presence answer (default 10000). A subscription has no timeout: it is
+   * made again on every reconnect until unsubscribe() or close().
+   */
   timeout?: number;
   /** The WebSocket constructor (default globalThis.WebSocket; pass Node's `ws` outside a browser). */
   WebSocket?: unknown;
@@ -59,7 +62,10 @@ export interface Subscription {
   readonly topic: string;
   /** The last position received. */
   readonly position: Position | null;
-  /** Resolves when the current subscription is live. */
+  /**
+   * Resolves when the current subscription is live (`recovered`: it resumed from `position` without a gap). After a
+   * reconnect it is a new promise for the new subscription. Rejects if the server refuses it or the client closes.
+   */
   readonly ready: Promise<Position & { recovered: boolean }>;
   unsubscribe(): Promise<void>;
 }
