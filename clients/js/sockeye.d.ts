@@ -64,7 +64,8 @@ export interface Subscription {
   readonly position: Position | null;
   /**
    * Resolves when the current subscription is live (`recovered`: it resumed from `position` without a gap). After a
-   * reconnect it is a new promise for the new subscription. Rejects if the server refuses it or the client closes.
+   * reconnect it is a new promise for the new subscription. Rejects if the server refuses it, or on
+   * unsubscribe() or close() before it is live.
    */
   readonly ready: Promise<Position & { recovered: boolean }>;
   unsubscribe(): Promise<void>;

@@ -37,6 +37,8 @@ class Subscription {
     this.presence = options.presence;
     this.position = options.since || null; // {epoch, offset} of the last message received
     this.active = true;
+    this.live = false; // true from its `subscribed` on the current connection
+    this.requestId = 0; // the id of its latest `sub` request
     this.members = new Map();
     this._ready = null;
     this._sync = null; // presence events received while the member list is being fetched (see _syncPresence)
@@ -51,8 +53,13 @@ class Subscription {
   unsubscribe() {
     if (!this.active) return Promise.resolve();
     this.active = false;
-    this.client._subs.delete(this.topic);
-    return this.client._request({ op: "unsub", topic: this.topic }).catch(() => {});
+    const client = this.client;
+    client._subs.delete(this.topic);
+    if (!this._ready.settled) this._ready.reject(new SockeyeError("closed", `unsubscribed from '${this.topic}' before it was live`));
+    // Subscriptions live and die with a connection: with none up there is nothing to end on the server. Queuing
+    // the `unsub` for the next connection would end a subscription made again meanwhile (it is sent first).
+    if (client.state !== "open" || !client._ws || client._ws.readyState !== 1) return Promise.resolve();
+    return client._request({ op: "unsub", topic: this.topic }).catch(() => {});
   }
 }
 
@@ -197,7 +204,9 @@ class Client {
         break;
       case "msg": {
         const sub = this._subs.get(msg.topic);
-        if (!sub || !sub.active) break;
+        // Before its `subscribed`, a message of this topic belongs to an earlier subscription (one just ended with
+        // `unsub` whose messages were still on the way), not to this one (§5: `subscribed` comes first).
+        if (!sub || !sub.live) break;
         const pos = sub.position;
         // Each offset once: anything at or before the last position of this epoch was already delivered.
         if (pos && pos.epoch === msg.epoch && msg.offset <= pos.offset) break;
@@ -208,7 +217,9 @@ class Client {
       case "subscribed": {
         this._answer(msg);
         const sub = this._subs.get(msg.topic);
-        if (!sub) break;
+        // The answer to this subscription's latest `sub`, not to an earlier one of the same topic (since ended).
+        if (!sub || msg.id !== sub.requestId) break;
+        sub.live = true;
         const resumed = msg.recovered === true;
         if (!resumed) {
           const hadPosition = sub.position !== null;
@@ -230,13 +241,13 @@ class Client {
         break;
       case "dropped": {
         const sub = this._subs.get(msg.topic);
-        if (sub && sub.onGap) sub.onGap({ from: msg.from, to: msg.to });
+        if (sub && sub.live && sub.onGap) sub.onGap({ from: msg.from, to: msg.to });
         break;
       }
       case "join":
       case "leave": {
         const sub = this._subs.get(msg.topic);
-        if (!sub) break;
+        if (!sub || !sub.live) break;
         if (sub._sync) sub._sync.push(msg);
         applyPresence(sub, msg);
         if (sub.onPresence) sub.onPresence({ change: msg.op, member: msg.member, members: [...sub.members.values()], count: sub.members.size });
@@ -265,7 +276,7 @@ class Client {
     if (error) {
       if (p.request.op === "sub") {
         const sub = this._subs.get(p.request.topic);
-        if (sub) { sub.active = false; this._subs.delete(p.request.topic); sub._ready.reject(error); }
+        if (sub && sub.requestId === msg.id) { sub.active = false; this._subs.delete(p.request.topic); sub._ready.reject(error); }
       }
       p.reject(error);
     } else {
@@ -291,12 +302,14 @@ class Client {
   }
 
   _sendSubscribe(sub) {
+    sub.live = false;
     const request = { op: "sub", topic: sub.topic };
     if (sub.position) request.since = sub.position;
     if (sub.presence !== undefined) request.presence = sub.presence;
     // A subscribe is re-sent on every reconnect, with the position reached so far.
     const id = this._nextId++;
     request.id = id;
+    sub.requestId = id;
     const p = { request, data: undefined, sent: false, resolve: () => {}, reject: () => {}, timer: null };
     this._pending.set(id, p);
     this._send(p);

@@ -306,6 +306,89 @@ describe('sockeye.js against serve --broadcast --history 1000 --presence', () =>
     }
   });
 
+  test('unsubscribing and subscribing again while disconnected leaves one live subscription after the reconnect', async () => {
+    const proxy = await startCutProxy(server.port);
+    try {
+      const c = client(`ws://127.0.0.1:${proxy.port}/`);
+      const old = recorder(c, 'offline-switch');
+      await old.sub.ready;
+      let fresh = null;
+      let unsubscribed = null;
+      // Right when the connection is lost (before any reconnect attempt) the app leaves and rejoins the topic.
+      const off = c.on('state', (s) => {
+        if (s !== 'reconnecting') return;
+        off();
+        unsubscribed = old.sub.unsubscribe();
+        fresh = recorder(c, 'offline-switch');
+      });
+      const reopened = new Promise((resolve) => { const o = c.on('open', () => { o(); resolve(); }); });
+      proxy.cut();
+      await within(reopened, 15000, 'the reconnect');
+      await within(unsubscribed, 5000, 'the old subscription to end');
+      assert.equal((await fresh.sub.ready).offset, 0);
+      const pub = client(`${server.url}/`);
+      await pub.publish('offline-switch', 'after');
+      await until(() => fresh.messages.length === 1, { what: 'the new subscription to get a message' });
+      assert.equal(fresh.messages[0].data, 'after');
+      assert.deepEqual(old.messages, []);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  test('unsubscribe and subscribe again at once: messages still in flight for the old subscription are not the new one\'s', async () => {
+    const sockets = [];
+    class Recorded extends WebSocket {
+      constructor(...args) { super(...args); sockets.push(this); }
+    }
+    const c = client(`${server.url}/`, { WebSocket: Recorded });
+    const old = recorder(c, 'switch');
+    await old.sub.ready;
+    // 50 messages reach the client's socket but are not read yet when it leaves and rejoins the topic.
+    sockets[0].pause();
+    const pub = client(`${server.url}/`);
+    for (let i = 1; i <= 50; i++) await pub.publish('switch', `m${i}`);
+    const unsubscribed = old.sub.unsubscribe();
+    const fresh = recorder(c, 'switch');
+    sockets[0].resume();
+    await within(unsubscribed, 10000, 'the unsubscribe');
+    const ready = await fresh.sub.ready;
+    assert.equal(ready.offset, 50, 'the new subscription starts after the 50');
+    await pub.publish('switch', 'm51');
+    await until(() => fresh.messages.length >= 1, { what: 'a message on the new subscription' });
+    assert.deepEqual(fresh.messages.map((m) => m.offset), [51], 'only what came after its subscribe');
+    assert.deepEqual(fresh.resets, [], 'no onReset for a brand-new subscription');
+    assert.deepEqual(old.messages, [], 'the old subscription ended before they were read');
+  });
+
+  test('subscribe, unsubscribe and subscribe again before the first answer: the answers are told apart by id', async () => {
+    const sockets = [];
+    class Recorded extends WebSocket {
+      constructor(...args) { super(...args); sockets.push(this); }
+    }
+    const c = client(`${server.url}/`, { WebSocket: Recorded });
+    await opened(c);
+    // Nothing the server sends is read until resume(): the first subscription's `subscribed`, 20 messages, the
+    // `unsubscribed`, and the second subscription's `subscribed` all wait in the socket.
+    sockets[0].pause();
+    const old = recorder(c, 'switch-early');
+    const pub = client(`${server.url}/`);
+    // Whichever of these the first subscription got (its `sub` races them on the server), none may reach the second.
+    for (let i = 1; i <= 20; i++) await pub.publish('switch-early', `m${i}`);
+    const unsubscribed = old.sub.unsubscribe();
+    const fresh = recorder(c, 'switch-early');
+    sockets[0].resume();
+    await within(unsubscribed, 10000, 'the unsubscribe');
+    await assert.rejects(old.sub.ready, (e) => e.code === 'closed', 'the first subscription never became live for the app');
+    const ready = await fresh.sub.ready;
+    assert.equal(ready.offset, 20);
+    await pub.publish('switch-early', 'm21');
+    await until(() => fresh.messages.length >= 1, { what: 'a message on the new subscription' });
+    assert.deepEqual(fresh.messages.map((m) => m.offset), [21]);
+    assert.deepEqual(fresh.resets, []);
+    assert.deepEqual(old.messages, []);
+  });
+
   test('plain WebSocket clients and sockeye.js clients on one path see each other', async () => {
     const plainMessages = [];
     const plain = new WebSocket(`${server.url}/lobby`);
