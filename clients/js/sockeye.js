@@ -227,6 +227,7 @@ class Client {
           if (hadPosition && sub.onReset) sub.onReset({ epoch: msg.epoch, offset: msg.offset });
         }
         sub._ready.resolve({ epoch: msg.epoch, offset: msg.offset, recovered: resumed });
+        sub.members = new Map(); // members seen on an earlier connection may be gone (our own old one is)
         if (sub.onPresence) this._syncPresence(sub);
         break;
       }
@@ -236,7 +237,7 @@ class Client {
         this._answer(msg);
         if (msg.op === "unsubscribed" && msg.reason) {
           const sub = this._subs.get(msg.topic);
-          if (sub) { sub.active = false; this._subs.delete(msg.topic); }
+          if (sub && sub.live) { sub.active = false; sub.live = false; this._subs.delete(msg.topic); }
         }
         break;
       case "dropped": {

@@ -224,6 +224,35 @@ describe('sockeye.js against serve --broadcast --history 1000 --presence', () =>
     assert.equal((await a.presence('room')).count, 1);
   });
 
+  test('presence after a reconnect: the list is the server\'s again, the old connection gone', async () => {
+    const proxy = await startCutProxy(server.port);
+    try {
+      const other = client(`${server.url}/`);
+      const ro = recorder(other, 'room2', { presence: { name: 'other' } });
+      await ro.sub.ready;
+      const c = client(`ws://127.0.0.1:${proxy.port}/`);
+      const r = recorder(c, 'room2', { presence: { name: 'me' } });
+      await r.sub.ready;
+      const names = (e) => e.members.map((m) => `${m.info.name}@${m.connection}`).sort();
+      await until(() => r.presence.at(-1)?.count === 2, { what: 'two members' });
+      const oldId = c.connection;
+      const reopened = new Promise((resolve) => { const off = c.on('open', () => { off(); resolve(); }); });
+      proxy.cut();
+      await within(reopened, 15000, 'the reconnect');
+      const newId = c.connection;
+      assert.notEqual(newId, oldId);
+      const want = [`me@${newId}`, `other@${other.connection}`].sort();
+      await until(() => JSON.stringify(names(r.presence.at(-1))) === JSON.stringify(want), {
+        what: 'the member list after the reconnect', detail: () => JSON.stringify(r.presence.at(-1)),
+      });
+      await until(() => ro.presence.some((e) => e.change === 'leave' && e.member.connection === oldId), { what: 'the other to see the old connection leave' });
+      await until(() => JSON.stringify(names(ro.presence.at(-1))) === JSON.stringify(want), { what: 'the other\'s list' });
+      assert.deepEqual((await c.presence('room2')).members.map((m) => m.connection).sort(), [newId, other.connection].sort());
+    } finally {
+      await proxy.close();
+    }
+  });
+
   test('since: a dropped connection resumes where it was (history fills the gap), and a new client resumes from a saved position', async () => {
     const proxy = await startCutProxy(server.port);
     try {
