@@ -201,9 +201,14 @@ stage_interop_python() {
 
 stage_browser() {
   require_sockeye || return 1
+  # The seed-page tests need the user's fixture (../shared/fixtures); outside CI they skip themselves when it is
+  # missing (the other browser tests still run), with CI=true a missing fixture fails the stage.
   if [[ ! -f "$SEED_FIXTURES_DIR/seed-test-page.html" ]]; then
-    say "seed page not found at $SEED_FIXTURES_DIR/seed-test-page.html"
-    return 1
+    if [[ "${CI:-}" == true ]]; then
+      say "seed page not found at $SEED_FIXTURES_DIR/seed-test-page.html (CI=true: failing)"
+      return 1
+    fi
+    say "seed page not found at $SEED_FIXTURES_DIR/seed-test-page.html: the seed-page tests are skipped (CI=true makes this a failure)"
   fi
   mkdir -p "$ARTIFACTS/screenshots"
   cd tests/interop && SCREENSHOT_DIR="$ARTIFACTS/screenshots" \

@@ -13,7 +13,10 @@ export interface ClientOptions {
   minDelay?: number;
   /** Ceiling of the reconnect delay in milliseconds (default 15000). */
   maxDelay?: number;
-  /** Milliseconds to wait for a publish, subscribe or presence answer (default 10000). */
+  /**
+   * Milliseconds to wait for a publish or presence answer (default 10000). A subscription has no timeout: it is
+   * made again on every reconnect until unsubscribe() or close().
+   */
   timeout?: number;
   /** The WebSocket constructor (default globalThis.WebSocket; pass Node's `ws` outside a browser). */
   WebSocket?: unknown;
@@ -24,9 +27,14 @@ export interface PresenceMember {
   info: unknown;
 }
 
+/**
+ * A presence change. "sync" comes once the subscription is live (again, after each reconnect) and carries the whole
+ * member list as the server has it, including members that were there before; "join"/"leave" name one member.
+ */
 export interface PresenceEvent {
-  change: "join" | "leave";
-  member: PresenceMember;
+  change: "join" | "leave" | "sync";
+  /** The member that joined or left (null for "sync"). */
+  member: PresenceMember | null;
   members: PresenceMember[];
   count: number;
 }
@@ -38,7 +46,7 @@ export interface MessageMeta extends Position {
 export interface SubscribeOptions {
   /** Called for each message, in order, each offset once. Text arrives as a string, binary as an ArrayBuffer. */
   onMessage?: (data: string | ArrayBuffer, meta: MessageMeta) => void;
-  /** Presence changes (topics with presence on). */
+  /** Presence changes (topics with presence on); `members` and `count` are the whole list each time. */
   onPresence?: (event: PresenceEvent) => void;
   /** The server could not resume from the last position (restart, history too short): reload your state. */
   onReset?: (position: Position) => void;
@@ -54,13 +62,21 @@ export interface Subscription {
   readonly topic: string;
   /** The last position received. */
   readonly position: Position | null;
-  /** Resolves when the current subscription is live. */
+  /**
+   * Resolves when the current subscription is live (`recovered`: it resumed from `position` without a gap). After a
+   * reconnect it is a new promise for the new subscription. Rejects if the server refuses it, or on
+   * unsubscribe() or close() before it is live.
+   */
   readonly ready: Promise<Position & { recovered: boolean }>;
   unsubscribe(): Promise<void>;
 }
 
 export declare class SockeyeError extends Error {
-  /** bad_request, unknown_op, forbidden, not_subscribed, too_large, unavailable, timeout, disconnected, closed. */
+  /**
+   * From the server: bad_request, unknown_op, forbidden, not_subscribed, too_large, unavailable. From the client:
+   * timeout (no answer in time), disconnected (the connection closed before the answer: outcome unknown), closed
+   * (the client was closed).
+   */
   readonly code: string;
 }
 

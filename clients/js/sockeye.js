@@ -37,8 +37,11 @@ class Subscription {
     this.presence = options.presence;
     this.position = options.since || null; // {epoch, offset} of the last message received
     this.active = true;
+    this.live = false; // true from its `subscribed` on the current connection
+    this.requestId = 0; // the id of its latest `sub` request
     this.members = new Map();
     this._ready = null;
+    this._sync = null; // presence events received while the member list is being fetched (see _syncPresence)
   }
 
   /** Resolves when the (current) subscription is live: {epoch, offset, recovered}. */
@@ -50,8 +53,13 @@ class Subscription {
   unsubscribe() {
     if (!this.active) return Promise.resolve();
     this.active = false;
-    this.client._subs.delete(this.topic);
-    return this.client._request({ op: "unsub", topic: this.topic }).catch(() => {});
+    const client = this.client;
+    client._subs.delete(this.topic);
+    if (!this._ready.settled) this._ready.reject(new SockeyeError("closed", `unsubscribed from '${this.topic}' before it was live`));
+    // Subscriptions live and die with a connection: with none up there is nothing to end on the server. Queuing
+    // the `unsub` for the next connection would end a subscription made again meanwhile (it is sent first).
+    if (client.state !== "open" || !client._ws || client._ws.readyState !== 1) return Promise.resolve();
+    return client._request({ op: "unsub", topic: this.topic }).catch(() => {});
   }
 }
 
@@ -90,6 +98,7 @@ class Client {
    * for this slow subscriber), presence (info shown to others), since ({epoch, offset}: resume from there).
    */
   subscribe(topic, options = {}) {
+    if (this.state === "closed") throw new SockeyeError("closed", "the client was closed");
     if (this._subs.has(topic)) throw new SockeyeError("bad_request", `already subscribed to '${topic}'`);
     const sub = new Subscription(this, topic, typeof options === "function" ? { onMessage: options } : options);
     sub._ready = deferred();
@@ -112,13 +121,19 @@ class Client {
     return this._request({ op: "presence", topic }, undefined, options.timeout).then((m) => ({ members: m.members, count: m.count }));
   }
 
-  /** Closes for good (no reconnect). */
+  /** Closes for good (no reconnect): pending requests and subscriptions not yet live are rejected with "closed". */
   close() {
+    if (this.state === "closed") return;
     this._setState("closed");
     clearTimeout(this._timer);
     if (this._ws) this._ws.close(1000);
-    for (const p of this._pending.values()) p.reject(new SockeyeError("closed", "the client was closed"));
+    const error = new SockeyeError("closed", "the client was closed");
+    for (const p of this._pending.values()) {
+      clearTimeout(p.timer);
+      p.reject(error);
+    }
     this._pending.clear();
+    for (const sub of this._subs.values()) if (!sub._ready.settled) sub._ready.reject(error);
   }
 
   _emit(event, value) {
@@ -137,18 +152,26 @@ class Client {
     ws.binaryType = "arraybuffer";
     this._ws = ws;
     ws.onmessage = (e) => this._receive(e.data);
+    // A failed attempt is reported by the close that follows; without a handler Node's `ws` would throw the error.
+    ws.onerror = () => {};
     ws.onclose = (e) => {
       if (this._ws !== ws) return;
       this._ws = null;
       this._emit("close", { code: e.code, reason: e.reason });
       for (const sub of this._subs.values()) if (sub._ready.settled) sub._ready = deferred();
       // A request sent on the lost connection may or may not have been applied: publishes and presence queries
-      // fail (retrying could duplicate a message); subscriptions are simply re-sent on the next connection.
+      // fail (retrying could duplicate a message). Subscriptions are made again from _subs on the next connection,
+      // so every pending `sub` goes, sent or not: one left unsent (made while the socket was already closing) would
+      // otherwise be sent too, and its "already subscribed" error would end the live subscription.
       for (const [id, p] of this._pending) {
+        if (p.request.op === "sub") {
+          this._pending.delete(id);
+          continue;
+        }
         if (!p.sent) continue;
         this._pending.delete(id);
         clearTimeout(p.timer);
-        if (p.request.op !== "sub") p.reject(new SockeyeError("disconnected", `the connection closed before '${p.request.op}' was answered; its outcome is unknown`));
+        p.reject(new SockeyeError("disconnected", `the connection closed before '${p.request.op}' was answered; its outcome is unknown`));
       }
       if (this.state === "closed") return;
       this._setState("reconnecting");
@@ -181,7 +204,9 @@ class Client {
         break;
       case "msg": {
         const sub = this._subs.get(msg.topic);
-        if (!sub || !sub.active) break;
+        // Before its `subscribed`, a message of this topic belongs to an earlier subscription (one just ended with
+        // `unsub` whose messages were still on the way), not to this one (§5: `subscribed` comes first).
+        if (!sub || !sub.live) break;
         const pos = sub.position;
         // Each offset once: anything at or before the last position of this epoch was already delivered.
         if (pos && pos.epoch === msg.epoch && msg.offset <= pos.offset) break;
@@ -192,7 +217,9 @@ class Client {
       case "subscribed": {
         this._answer(msg);
         const sub = this._subs.get(msg.topic);
-        if (!sub) break;
+        // The answer to this subscription's latest `sub`, not to an earlier one of the same topic (since ended).
+        if (!sub || msg.id !== sub.requestId) break;
+        sub.live = true;
         const resumed = msg.recovered === true;
         if (!resumed) {
           const hadPosition = sub.position !== null;
@@ -200,6 +227,8 @@ class Client {
           if (hadPosition && sub.onReset) sub.onReset({ epoch: msg.epoch, offset: msg.offset });
         }
         sub._ready.resolve({ epoch: msg.epoch, offset: msg.offset, recovered: resumed });
+        sub.members = new Map(); // members seen on an earlier connection may be gone (our own old one is)
+        if (sub.onPresence) this._syncPresence(sub);
         break;
       }
       case "ack":
@@ -208,20 +237,20 @@ class Client {
         this._answer(msg);
         if (msg.op === "unsubscribed" && msg.reason) {
           const sub = this._subs.get(msg.topic);
-          if (sub) { sub.active = false; this._subs.delete(msg.topic); }
+          if (sub && sub.live) { sub.active = false; sub.live = false; this._subs.delete(msg.topic); }
         }
         break;
       case "dropped": {
         const sub = this._subs.get(msg.topic);
-        if (sub && sub.onGap) sub.onGap({ from: msg.from, to: msg.to });
+        if (sub && sub.live && sub.onGap) sub.onGap({ from: msg.from, to: msg.to });
         break;
       }
       case "join":
       case "leave": {
         const sub = this._subs.get(msg.topic);
-        if (!sub) break;
-        if (msg.op === "join") sub.members.set(msg.member.connection, msg.member);
-        else sub.members.delete(msg.member.connection);
+        if (!sub || !sub.live) break;
+        if (sub._sync) sub._sync.push(msg);
+        applyPresence(sub, msg);
         if (sub.onPresence) sub.onPresence({ change: msg.op, member: msg.member, members: [...sub.members.values()], count: sub.members.size });
         break;
       }
@@ -248,7 +277,7 @@ class Client {
     if (error) {
       if (p.request.op === "sub") {
         const sub = this._subs.get(p.request.topic);
-        if (sub) { sub.active = false; this._subs.delete(p.request.topic); sub._ready.reject(error); }
+        if (sub && sub.requestId === msg.id) { sub.active = false; this._subs.delete(p.request.topic); sub._ready.reject(error); }
       }
       p.reject(error);
     } else {
@@ -256,19 +285,39 @@ class Client {
     }
   }
 
+  // join/leave events only tell changes: a new subscriber fetches the members already there. Events that arrive
+  // while the list is on its way are applied again on top of it (they are idempotent), so a change that raced
+  // the list is neither lost nor undone; then onPresence gets the whole list as a "sync" event.
+  _syncPresence(sub) {
+    const events = [];
+    sub._sync = events;
+    this._request({ op: "presence", topic: sub.topic }).then((answer) => {
+      if (sub._sync !== events || !sub.active) return; // a newer subscription took over
+      sub._sync = null;
+      sub.members = new Map(answer.members.map((m) => [m.connection, m]));
+      for (const e of events) applyPresence(sub, e);
+      if (sub.onPresence) sub.onPresence({ change: "sync", member: null, members: [...sub.members.values()], count: sub.members.size });
+    }, () => {
+      if (sub._sync === events) sub._sync = null;
+    });
+  }
+
   _sendSubscribe(sub) {
+    sub.live = false;
     const request = { op: "sub", topic: sub.topic };
     if (sub.position) request.since = sub.position;
     if (sub.presence !== undefined) request.presence = sub.presence;
     // A subscribe is re-sent on every reconnect, with the position reached so far.
     const id = this._nextId++;
     request.id = id;
+    sub.requestId = id;
     const p = { request, data: undefined, sent: false, resolve: () => {}, reject: () => {}, timer: null };
     this._pending.set(id, p);
     this._send(p);
   }
 
   _request(request, data, timeout) {
+    if (this.state === "closed") return Promise.reject(new SockeyeError("closed", "the client was closed"));
     return new Promise((resolve, reject) => {
       const id = this._nextId++;
       request.id = id;
@@ -299,6 +348,11 @@ class Client {
     frame.set(bytes, 4 + json.length);
     ws.send(frame);
   }
+}
+
+function applyPresence(sub, event) {
+  if (event.op === "join") sub.members.set(event.member.connection, event.member);
+  else sub.members.delete(event.member.connection);
 }
 
 // A promise with its settle functions; `settled` tells whether it is spent (a subscription's `ready` is renewed on

@@ -19,13 +19,15 @@ public sealed partial class TopicHub : ITopicSink, IAsyncDisposable
 
     private readonly ConcurrentDictionary<string, LocalTopic> _topics = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<WebSocketConnection, Subscriber> _subscribers = new();
+    private const long DropLogIntervalMs = 10_000;
     private readonly ILogger _log;
     private readonly string _node;
     private long _published;
     private long _delivered;
     private long _dropped;
     private long _slowClosed;
-    private long _lastDropLogMs = long.MinValue;
+    // So the first drop is logged at once (long.MinValue would overflow `now - last` and silence it for good).
+    private long _lastDropLogMs = -DropLogIntervalMs;
     private long _droppedSinceLog;
 
     /// <summary>Creates a hub; with no backplane in <paramref name="options"/> it uses a new <see cref="InMemoryBackplane"/>.</summary>
@@ -189,7 +191,7 @@ public sealed partial class TopicHub : ITopicSink, IAsyncDisposable
         long now = Environment.TickCount64;
         long last = Interlocked.Read(ref _lastDropLogMs);
         // One line per 10 s at most: a flood of drops must not become a flood of log lines.
-        if (now - last >= 10_000 && Interlocked.CompareExchange(ref _lastDropLogMs, now, last) == last)
+        if (now - last >= DropLogIntervalMs && Interlocked.CompareExchange(ref _lastDropLogMs, now, last) == last)
         {
             Interlocked.Add(ref _droppedSinceLog, -pending);
             _log.LogWarning("topics: dropped {Count} messages for slow subscribers (latest {Connection}); policy drop-oldest", pending, subscriber.Connection);

@@ -42,4 +42,22 @@ async function newPage(browser) {
   return { context, page, problems };
 }
 
-module.exports = { launch, newPage, chromiumPath };
+/**
+ * The user's seed page (../shared/fixtures/seed-test-page.html, or SEED_FIXTURES_DIR), used where it is.
+ * { dir, page, skip }: outside CI a missing fixture skips the tests that need it (skip is the message to show);
+ * with CI=true skip is false, so their `before` fails on the missing file instead.
+ */
+function seedFixture() {
+  const path = require('node:path');
+  const fs = require('node:fs');
+  const { REPO_ROOT } = require('./sockeye');
+  const dir = process.env.SEED_FIXTURES_DIR || path.resolve(REPO_ROOT, '..', 'shared', 'fixtures');
+  const page = path.join(dir, 'seed-test-page.html');
+  const missing = !fs.existsSync(page);
+  const skip = missing && process.env.CI !== 'true'
+    ? `seed page not found at ${page} (skipped outside CI; with CI=true this fails)`
+    : false;
+  return { dir, page, skip };
+}
+
+module.exports = { launch, newPage, chromiumPath, seedFixture };
