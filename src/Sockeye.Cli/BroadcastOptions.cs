@@ -13,8 +13,8 @@ namespace Sockeye.Cli;
 internal sealed class BroadcastOptions
 {
     private readonly Option<bool> _broadcast = new("--broadcast") { Description = "Publish every message received on a path to the topic named by the path and deliver it to every connection on that path, sender included. sockeye.v1 clients (sockeye.js, served at /sockeye.js) get topics, history, resume and presence (docs/topics.md)." };
-    private readonly Option<int> _history = new("--history") { Description = "With --broadcast, keep the last N messages of each topic so reconnecting sockeye.js clients resume without loss (0 = off).", DefaultValueFactory = _ => 0 };
-    private readonly Option<double> _historySeconds = new("--history-seconds") { Description = "With --broadcast, keep each topic's messages for this many seconds for resume (0 = no age limit; alone, it is the only limit).", DefaultValueFactory = _ => 0 };
+    private readonly Option<int> _history = new("--history") { Description = "With --broadcast or --exec-shared, keep the last N messages of each topic (path) so reconnecting sockeye.js clients resume without loss (0 = off).", DefaultValueFactory = _ => 0 };
+    private readonly Option<double> _historySeconds = new("--history-seconds") { Description = "With --broadcast or --exec-shared, keep each topic's messages for this many seconds for resume (0 = no age limit; alone, it is the only limit).", DefaultValueFactory = _ => 0 };
     private readonly Option<string> _slow = new("--slow-subscriber") { Description = "With --broadcast, what happens to a subscriber that cannot keep up: close (1008), drop-oldest (it is told the gap) or wait (publishers wait).", DefaultValueFactory = _ => "close" };
     private readonly Option<int> _maxQueued = new("--max-queued-messages") { Description = "With --broadcast, messages queued per subscriber before --slow-subscriber applies.", DefaultValueFactory = _ => 1024 };
     private readonly Option<long> _maxQueuedBytes = new("--max-queued-bytes") { Description = "With --broadcast, bytes queued per subscriber before --slow-subscriber applies.", DefaultValueFactory = _ => 1024 * 1024 };

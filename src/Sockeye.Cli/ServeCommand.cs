@@ -57,10 +57,10 @@ internal static class ServeCommand
             }
 
             TopicOptions? topics = null;
-            if (broadcast.Enabled(parse))
+            if (broadcast.Enabled(parse) || execSettings?.Mode == ExecMode.Shared)
             {
                 topics = broadcast.Build(parse, out string? broadcastError);
-                if (execSettings is not null)
+                if (execSettings is not null && broadcast.Enabled(parse))
                 {
                     broadcastError ??= "--broadcast cannot be combined with --exec, --dir, --proxy or --exec-shared";
                 }
@@ -127,8 +127,8 @@ internal static class ServeCommand
                 _ => 1,
             });
             await using var server = new WebSocketServer(options);
-            ExecHost? bridge = execSettings is null ? null : ExecHost.Map(server, execSettings, logging);
-            await using TopicHub? hub = topics is null ? null : BroadcastOptions.Map(server, topics, logging);
+            ExecHost? bridge = execSettings is null ? null : ExecHost.Map(server, execSettings, logging, topics);
+            await using TopicHub? hub = topics is null || bridge is not null ? null : BroadcastOptions.Map(server, topics, logging);
             if (bridge is null && hub is null)
             {
                 server.MapFallback(EchoAsync);

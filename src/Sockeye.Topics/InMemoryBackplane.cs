@@ -13,15 +13,28 @@ public sealed class InMemoryBackplane : ITopicBackplane
     private readonly ConcurrentDictionary<string, TopicState> _topics = new(StringComparer.Ordinal);
     private readonly string _epochPrefix = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4));
     private readonly int _maxTopics;
+    private readonly long _maxHistoryBytes;
+    private long _historyBytes;
     private long _generation;
     private ITopicSink? _sink;
 
-    /// <summary>Creates the backplane; at most <paramref name="maxTopics"/> topics exist at once (publishing to more is refused).</summary>
-    public InMemoryBackplane(int maxTopics = 100_000)
+    /// <summary>
+    /// Creates the backplane. At most <paramref name="maxTopics"/> topics exist at once (publishing to more is
+    /// refused with <c>unavailable</c>), and the history of all topics together holds at most
+    /// <paramref name="maxHistoryBytes"/> of payload: past it, a topic that publishes gives up its own oldest messages
+    /// first (a resume from before them is then answered "not recovered"), so no client can make history grow without
+    /// bound by spreading messages over many topics.
+    /// </summary>
+    public InMemoryBackplane(int maxTopics = 100_000, long maxHistoryBytes = 256L * 1024 * 1024)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxTopics, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxHistoryBytes, 0);
         _maxTopics = maxTopics;
+        _maxHistoryBytes = maxHistoryBytes;
     }
+
+    /// <summary>Payload bytes held in history across all topics.</summary>
+    public long HistoryBytes => Interlocked.Read(ref _historyBytes);
 
     /// <summary>Topics currently held (for tests and metrics).</summary>
     public int TopicCount => _topics.Count;
@@ -89,7 +102,15 @@ public sealed class InMemoryBackplane : ITopicBackplane
                 if (options.KeepsHistory)
                 {
                     state.History.Enqueue(message); // the history keeps the creation reference
+                    Interlocked.Add(ref _historyBytes, message.Payload.Length);
                     Trim(state, options);
+                    // Over the global budget: this topic pays with its own oldest messages, down to none.
+                    while (Interlocked.Read(ref _historyBytes) > _maxHistoryBytes && state.History.TryDequeue(out TopicMessage? old))
+                    {
+                        Forget(old);
+                    }
+
+                    EvictIfUnused(topic, state);
                 }
                 else
                 {
@@ -211,7 +232,7 @@ public sealed class InMemoryBackplane : ITopicBackplane
                 pair.Value.Removed = true;
                 while (pair.Value.History.TryDequeue(out TopicMessage? message))
                 {
-                    message.Release();
+                    Forget(message);
                 }
             }
         }
@@ -236,20 +257,26 @@ public sealed class InMemoryBackplane : ITopicBackplane
             new TopicState($"{self._epochPrefix}-{Interlocked.Increment(ref self._generation)}"), this);
     }
 
-    private static void Trim(TopicState state, TopicOptions options)
+    private void Forget(TopicMessage message)
+    {
+        Interlocked.Add(ref _historyBytes, -message.Payload.Length);
+        message.Release();
+    }
+
+    private void Trim(TopicState state, TopicOptions options)
     {
         if (options.HistorySize > 0)
         {
             while (state.History.Count > options.HistorySize && state.History.TryDequeue(out TopicMessage? old))
             {
-                old.Release();
+                Forget(old);
             }
         }
         else if (options.HistoryAge is null)
         {
             while (state.History.TryDequeue(out TopicMessage? old))
             {
-                old.Release();
+                Forget(old);
             }
         }
 
@@ -259,7 +286,7 @@ public sealed class InMemoryBackplane : ITopicBackplane
             while (state.History.TryPeek(out TopicMessage? old) && old.PublishedAtMs < cutoff)
             {
                 state.History.Dequeue();
-                old.Release();
+                Forget(old);
             }
         }
     }

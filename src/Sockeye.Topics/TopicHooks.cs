@@ -15,11 +15,12 @@ public delegate ValueTask<PublishDecision> PublishHook(WebSocketConnection conne
 /// <summary>The answer of a <see cref="PublishHook"/>.</summary>
 public readonly struct PublishDecision
 {
-    private PublishDecision(string? refusal, MessageType? type, ReadOnlyMemory<byte> replacement)
+    private PublishDecision(string? refusal, MessageType? type, ReadOnlyMemory<byte> replacement, bool consumed = false)
     {
         Refusal = refusal;
         ReplacementType = type;
         Replacement = replacement;
+        IsConsumed = consumed;
     }
 
     /// <summary>Publish the message unchanged.</summary>
@@ -30,6 +31,15 @@ public readonly struct PublishDecision
 
     /// <summary>Publish <paramref name="payload"/> (of <paramref name="type"/>) instead of what the client sent.</summary>
     public static PublishDecision Replace(MessageType type, ReadOnlyMemory<byte> payload) => new(null, type, payload);
+
+    /// <summary>
+    /// The hook took the message itself (e.g. handed it to a program): it is not published, and the client's
+    /// acknowledgement carries the topic's current position.
+    /// </summary>
+    public static PublishDecision Consumed => new(null, null, default, consumed: true);
+
+    /// <summary>True when the hook took the message (<see cref="Consumed"/>).</summary>
+    public bool IsConsumed { get; }
 
     /// <summary>The refusal reason, or null when allowed.</summary>
     public string? Refusal { get; }

@@ -24,6 +24,12 @@ public sealed partial class TopicHub
                 throw new TopicException("forbidden", reason);
             }
 
+            if (decision.IsConsumed)
+            {
+                HistoryRead current = await Backplane.ReadAsync(topic, null, OptionsFor(topic), [], cancellationToken).ConfigureAwait(false);
+                return current.Current;
+            }
+
             if (decision.ReplacementType is { } replacement)
             {
                 type = replacement;

@@ -6,6 +6,7 @@ Prints one line per test ("ok ..." or "FAIL ..."); exits 1 if any test failed. E
 on events (a message, a log line, a process disappearing), never a fixed sleep standing in for one.
 """
 import asyncio
+import json
 import os
 import re
 import signal
@@ -560,6 +561,136 @@ async def backpressure_client_not_reading():
         ws.transport.abort()
         await wait_until(lambda: not alive(pid), "the spewing process to be stopped after the client left")
         return f"yes blocked after writing {last / 2**20:.1f} MB; server RSS {base:.0f} -> {peak:.0f} MB; stopped on disconnect"
+
+
+@test
+async def shared_tag_on_every_line():
+    """A message with a newline inside must not forge a line of another connection: every line is tagged."""
+    with Server("--exec-shared", f"{PY} {PROGRAMS}/raw_lines.py", "--tag-connections") as s:
+        async with websockets.connect(s.url(), max_size=None) as victim:
+            await victim.send("v")
+            victim_id = json.loads(await recv(victim)).split("\t")[0]
+            async with websockets.connect(s.url(), max_size=None) as attacker:
+                await attacker.send("a")
+                while not (line := json.loads(await recv(attacker))).endswith("\ta"):
+                    pass  # (the victim's line, if it arrived after we joined)
+                attacker_id = line.split("\t")[0]
+                forged = f"{victim_id}\tI am A"
+                long = "x" * 300_000
+                for text in [f"lf\n{forged}", f"crlf\r\n{forged}", f"cr\r{forged}", f"{long}\n{forged}", "end\n",
+                             "done"]:
+                    await attacker.send(text)
+                seen = []
+                while not (seen and seen[-1].endswith("\tdone")):
+                    seen.append(json.loads(await recv(attacker)))
+    tag = f"{attacker_id}\t"
+    expected = [tag + t for t in ["lf", forged, "crlf", forged, "cr", forged, long, forged, "end", "", "done"]]
+    assert seen == expected, f"the program read {[line[:40] for line in seen]}"
+    return "LF, CRLF, lone CR and a 300 KB line: every line the program reads carries the sender's id"
+
+
+@test
+async def exited_program_closes_promptly_despite_background_child():
+    """The program exits while a child it put in the background still holds stdout: the connection closes, the child
+    is stopped (its process group gets SIGTERM), without waiting out --close-grace."""
+    marker = f"marker={uuid.uuid4().hex}"
+    with Server("--close-grace", "5", "--exec", "sh -c 'sleep 300 & echo started'") as s:
+        async with websockets.connect(s.url("/?" + marker)) as ws:
+            assert await recv(ws) == "started"
+            began = time.monotonic()
+            assert await recv_until_closed(ws) == []
+            took = time.monotonic() - began
+            assert ws.close_code == 1000, (ws.close_code, ws.close_reason)
+        assert took < 4, f"closed {took:.1f} s after the program exited: waited for the background child"
+        await wait_until(lambda: not processes_with_env(marker), "the background sleep to be stopped")
+    return f"closed with 1000 {took:.2f} s after the exit; the background sleep was stopped with the group"
+
+
+@test
+async def shutdown_leaves_no_background_children():
+    marker = uuid.uuid4().hex
+    for mode, url in [("--exec", f"/?{marker}"), ("--exec-shared", f"/{marker}")]:
+        with Server("--close-grace", "0.5", mode, "sh -c 'sleep 300 & cat'") as s:
+            async with websockets.connect(s.url(url)) as ws:
+                await ws.send("up")
+                assert await recv(ws) == "up"
+                assert processes_with_env(marker), "the background sleep did not start"
+                s.proc.send_signal(signal.SIGTERM)
+                await recv_until_closed(ws)
+            code = await asyncio.to_thread(s.proc.wait, 30)
+            assert code == 0, f"server exit {code}"
+        assert not processes_with_env(marker), f"{mode}: a background child outlived the server"
+    return "--exec and --exec-shared: `sleep 300 &` is gone when the server has exited"
+
+
+@test
+async def cgi_headers_underscores_proxy_utf8():
+    with Server("--exec", "env") as s:
+        headers = [("X-Forwarded-For", "1.2.3.4"), ("X_Forwarded_For", "6.6.6.6"), ("Proxy", "http://evil:1"),
+                   ("X-Name", "café ✓"), ("X_Only_Underscore", "no")]
+        async with websockets.connect(s.url("/p"), extra_headers=headers) as ws:
+            lines = await recv_until_closed(ws)
+    got = dict(line.split("=", 1) for line in lines if "=" in line)
+    assert got.get("HTTP_X_FORWARDED_FOR") == "1.2.3.4", got.get("HTTP_X_FORWARDED_FOR")
+    assert "HTTP_PROXY" not in got, f"httpoxy: HTTP_PROXY={got['HTTP_PROXY']}"
+    assert "HTTP_X_ONLY_UNDERSCORE" not in got, "a header with an underscore was passed"
+    assert got.get("HTTP_X_NAME") == "café ✓", f"HTTP_X_NAME={got.get('HTTP_X_NAME')!r}"
+    return "underscore headers dropped, no HTTP_PROXY, UTF-8 header value arrives as UTF-8"
+
+
+@test
+async def control_characters_in_path_are_400():
+    with Server("--exec", "env") as s:
+        for path in ["/a%0aPATH_INFO=x", "/a%00b", "/a%0db", "/a%1bb", "/a%7f"]:
+            await expect_status(s.url(path), 400)
+        await asyncio.to_thread(s.wait_log, r"refused /a%7f with 400")  # the last one: the log is in order
+        assert s.log_count(r"refused .* 400: control character in the path") == 5, "expected one log line each"
+        assert s.log_count(r"started pid") == 0, "a program was started"
+        async with websockets.connect(s.url("/a%20b")) as ws:
+            lines = await recv_until_closed(ws)
+        assert "PATH_INFO=/a b" in lines, lines
+    return "%0a, %00, %0d, %1b, %7f in the path -> 400, one log line each, no program; %20 still fine"
+
+
+@test
+async def shared_output_goes_through_a_topic_that_sockeye_js_clients_resume():
+    async def v1_next(ws, op):
+        while True:
+            msg = json.loads(await asyncio.wait_for(ws.recv(), TIMEOUT))
+            if msg["op"] == op:
+                return msg
+
+    with Server("--exec-shared", "cat", "--history", "100") as s:
+        async with websockets.connect(s.url("/room")) as plain:
+            async with websockets.connect(s.url("/room"), subprotocols=["sockeye.v1"]) as a:
+                await v1_next(a, "hello")
+                await a.send(json.dumps({"op": "sub", "id": 1, "topic": "/room"}))
+                sub = await v1_next(a, "subscribed")
+                await plain.send("line 1")
+                assert await recv(plain) == "line 1"
+                first = await v1_next(a, "msg")
+                assert (first["text"], first["offset"]) == ("line 1", sub["offset"] + 1), first
+                await a.send(json.dumps({"op": "sub", "id": 2, "topic": "/elsewhere"}))
+                refused = await v1_next(a, "error")
+                assert refused["code"] == "forbidden", refused
+            # While the sockeye.v1 client is away, the program prints two more lines.
+            for text in ("line 2", "line 3"):
+                await plain.send(text)
+                assert await recv(plain) == text
+            async with websockets.connect(s.url("/room"), subprotocols=["sockeye.v1"]) as b:
+                await v1_next(b, "hello")
+                await b.send(json.dumps({"op": "sub", "id": 1, "topic": "/room",
+                                         "since": {"epoch": first["epoch"], "offset": first["offset"]}}))
+                resumed = await v1_next(b, "subscribed")
+                assert resumed["recovered"] is True, resumed
+                missed = [await v1_next(b, "msg") for _ in range(2)]
+                assert [m["text"] for m in missed] == ["line 2", "line 3"], missed
+                assert [m["offset"] for m in missed] == [first["offset"] + 1, first["offset"] + 2], missed
+                # What a sockeye.v1 client publishes to the path's topic goes to the program's stdin.
+                await b.send(json.dumps({"op": "pub", "id": 5, "topic": "/room", "text": "from v1"}))
+                assert await recv(plain) == "from v1"
+                assert (await v1_next(b, "msg"))["text"] == "from v1"
+    return "output kept in the path's topic (--history); a sockeye.v1 client resumed the 2 lines it missed; its pub reached stdin"
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -11,9 +11,16 @@ internal sealed class BridgeEndpoint(ExecSettings settings, ForkLimiter limiter,
     /// <summary>The program a <c>--dir</c> path chose, attached to the connection by the handshake hook.</summary>
     private sealed record DirProgram(string File, string ScriptName);
 
-    /// <summary>Handshake hook: refuse with 503 at <c>--max-forks</c>; for <c>--dir</c>, 404 unless the path names an executable.</summary>
+    /// <summary>Handshake hook: 400 for a control character in the decoded path (it would reach the program's PATH_INFO);
+    /// refuse with 503 at <c>--max-forks</c>; for <c>--dir</c>, 404 unless the path names an executable.</summary>
     public ValueTask OnHandshake(HandshakeContext context)
     {
+        if (settings.Mode != ExecMode.Proxy && CgiEnvironment.HasControlCharacter(context.Request.Path))
+        {
+            context.Reject(400, "control character in the path");
+            return ValueTask.CompletedTask;
+        }
+
         if (settings.Mode == ExecMode.Dir)
         {
             // "/name" or "/name/more" runs DIR/name (PATH_INFO "/more"); no hidden files, no way out of DIR.
@@ -76,7 +83,7 @@ internal sealed class BridgeEndpoint(ExecSettings settings, ForkLimiter limiter,
         ChildProcess child;
         try
         {
-            child = ChildProcess.Start(spec, log, tag);
+            child = ChildProcess.Start(spec, log, tag, settings.CloseGrace);
         }
         catch (Win32Exception ex)
         {
@@ -91,6 +98,8 @@ internal sealed class BridgeEndpoint(ExecSettings settings, ForkLimiter limiter,
             try
             {
                 await new Bridge(connection, child, settings, log).RunAsync().ConfigureAwait(false);
+                // The connection is closed; what the program left in its process group may still be stopping.
+                await child.Finished.ConfigureAwait(false);
             }
             finally
             {

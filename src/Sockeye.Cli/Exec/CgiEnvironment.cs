@@ -1,7 +1,9 @@
+using System.Buffers;
 using System.Globalization;
 using System.Net;
 using System.Reflection;
 using System.Text;
+using System.Text.Unicode;
 
 namespace Sockeye.Cli.Exec;
 
@@ -48,8 +50,11 @@ internal static class CgiEnvironment
 
         foreach (var (name, _) in request.Headers)
         {
-            // Repeated fields are joined with ", " (RFC 9110 §5.3), as GetHeader does.
-            env[HeaderVariable(name)] = request.GetHeader(name) ?? string.Empty;
+            if (HeaderVariable(name) is { } variable)
+            {
+                // Repeated fields are joined with ", " (RFC 9110 §5.3), as GetHeader does.
+                env[variable] = HeaderValue(request.GetHeader(name) ?? string.Empty);
+            }
         }
 
         return env;
@@ -82,16 +87,56 @@ internal static class CgiEnvironment
         return env;
     }
 
-    /// <summary>HTTP_ + the name upper-cased, with every character that is not a letter or digit as '_'.</summary>
-    private static string HeaderVariable(string header)
+    /// <summary>
+    /// Whether a decoded path holds a control character (C0, DEL, C1): <c>%0a</c> would put a line break into
+    /// PATH_INFO, and <c>%00</c> would cut it short at exec (environment strings end at NUL). Such paths get 400.
+    /// </summary>
+    public static bool HasControlCharacter(string path) => path.AsSpan().ContainsAny(ControlCharacters);
+
+    private static readonly SearchValues<char> ControlCharacters = SearchValues.Create(
+        [.. Enumerable.Range(0, 0x20).Select(c => (char)c), '\x7F', .. Enumerable.Range(0x80, 0x20).Select(c => (char)c)]);
+
+    /// <summary>
+    /// HTTP_ + the name upper-cased with '-' as '_'; null for a name with any other character than a letter, digit or
+    /// '-'. Such headers are dropped, as nginx and Apache do: otherwise <c>X_Forwarded_For</c> would arrive as
+    /// HTTP_X_FORWARDED_FOR, spoofing the real <c>X-Forwarded-For</c> a proxy in front set. <c>Proxy</c> is dropped
+    /// too: HTTP_PROXY is the proxy setting of many HTTP clients ("httpoxy", CVE-2016-5385).
+    /// </summary>
+    private static string? HeaderVariable(string header)
     {
+        if (header.Equals("Proxy", StringComparison.OrdinalIgnoreCase))
+        {
+            return null;
+        }
+
         var name = new StringBuilder("HTTP_", 5 + header.Length);
         foreach (char c in header)
         {
-            name.Append(char.IsAsciiLetterOrDigit(c) ? char.ToUpperInvariant(c) : '_');
+            if (!char.IsAsciiLetterOrDigit(c) && c != '-')
+            {
+                return null;
+            }
+
+            name.Append(c == '-' ? '_' : char.ToUpperInvariant(c));
         }
 
         return name.ToString();
+    }
+
+    /// <summary>
+    /// A header value as the program should see it. The parser keeps each byte as one char (Latin-1); passed on like
+    /// that, UTF-8 "café" would be encoded twice ("cafÃ©"). Bytes that are valid UTF-8 arrive as sent; anything else is
+    /// read as ISO-8859-1 (RFC 9110 §5.5: obs-text historically was) and arrives as its UTF-8 encoding.
+    /// </summary>
+    private static string HeaderValue(string latin1)
+    {
+        if (Ascii.IsValid(latin1))
+        {
+            return latin1;
+        }
+
+        byte[] bytes = Encoding.Latin1.GetBytes(latin1);
+        return Utf8.IsValid(bytes) ? Encoding.UTF8.GetString(bytes) : latin1;
     }
 
     private static string? HostName(string? host)

@@ -110,6 +110,13 @@ internal sealed class ExecOptions
             return false;
         }
 
+        // Programs are started in process groups of their own with posix_spawn and found again through /proc.
+        if (proxy is null && !OperatingSystem.IsLinux())
+        {
+            error = "--exec, --dir and --exec-shared need Linux (process groups, /proc); --proxy works everywhere";
+            return false;
+        }
+
         var result = new ExecSettings
         {
             Mode = ExecMode.Exec,

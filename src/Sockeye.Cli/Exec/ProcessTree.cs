@@ -3,8 +3,8 @@ using System.Globalization;
 namespace Sockeye.Cli.Exec;
 
 /// <summary>
-/// A process and its descendants, read from /proc, so that stopping a program also stops what it started (a shell
-/// script's <c>sleep</c>, a worker pool) instead of leaving orphans. Elsewhere than Linux only the process itself.
+/// Processes read from /proc: a program's descendants (to reach those that left its process group while it runs)
+/// and the live members of its process group (to stop what it left behind when it exits).
 /// </summary>
 internal static class ProcessTree
 {
@@ -13,27 +13,14 @@ internal static class ProcessTree
     {
         var result = new List<int> { root };
         var children = new Dictionary<int, List<int>>();
-        try
+        foreach ((int pid, Stat stat) in All())
         {
-            foreach (string dir in Directory.EnumerateDirectories("/proc"))
+            if (!children.TryGetValue(stat.Parent, out List<int>? list))
             {
-                if (!int.TryParse(Path.GetFileName(dir), NumberStyles.None, CultureInfo.InvariantCulture, out int pid)
-                    || ReadParent(dir) is not { } parent)
-                {
-                    continue;
-                }
-
-                if (!children.TryGetValue(parent, out List<int>? list))
-                {
-                    children[parent] = list = [];
-                }
-
-                list.Add(pid);
+                children[stat.Parent] = list = [];
             }
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            return result;
+
+            list.Add(pid);
         }
 
         for (int i = 0; i < result.Count; i++)
@@ -47,6 +34,9 @@ internal static class ProcessTree
         return result;
     }
 
+    /// <summary>How many processes of group <paramref name="group"/> are alive (zombies, such as its exited leader, are not).</summary>
+    public static int CountLiveMembers(int group) => All().Count(p => p.Stat.Group == group && p.Stat.State is not ('Z' or 'X'));
+
     /// <summary>Sends <paramref name="signal"/> to each process; ones already gone are skipped.</summary>
     public static void Signal(IEnumerable<int> pids, int signal)
     {
@@ -56,21 +46,49 @@ internal static class ProcessTree
         }
     }
 
-    // /proc/PID/stat is "pid (comm) state ppid ..."; comm may hold spaces and parentheses, so parse after the last ')'.
-    private static int? ReadParent(string dir)
+    private readonly record struct Stat(char State, int Parent, int Group);
+
+    private static IEnumerable<(int Pid, Stat Stat)> All()
     {
-        string stat;
+        IEnumerable<string> dirs;
         try
         {
-            stat = File.ReadAllText(Path.Combine(dir, "stat"));
+            dirs = Directory.EnumerateDirectories("/proc");
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            yield break;
+        }
+
+        foreach (string dir in dirs)
+        {
+            if (int.TryParse(Path.GetFileName(dir), NumberStyles.None, CultureInfo.InvariantCulture, out int pid)
+                && ReadStat(dir) is { } stat)
+            {
+                yield return (pid, stat);
+            }
+        }
+    }
+
+    // /proc/PID/stat is "pid (comm) state ppid pgrp ..."; comm may hold spaces and parentheses, so parse after the last ')'.
+    private static Stat? ReadStat(string dir)
+    {
+        string text;
+        try
+        {
+            text = File.ReadAllText(Path.Combine(dir, "stat"));
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             return null; // exited meanwhile
         }
 
-        int close = stat.LastIndexOf(')');
-        string[] fields = stat[(close + 2)..].Split(' ', 3);
-        return fields.Length >= 2 && int.TryParse(fields[1], NumberStyles.None, CultureInfo.InvariantCulture, out int ppid) ? ppid : null;
+        int close = text.LastIndexOf(')');
+        string[] fields = close < 0 || close + 2 > text.Length ? [] : text[(close + 2)..].Split(' ', 4);
+        return fields.Length >= 3 && fields[0].Length == 1
+            && int.TryParse(fields[1], NumberStyles.None, CultureInfo.InvariantCulture, out int parent)
+            && int.TryParse(fields[2], NumberStyles.None, CultureInfo.InvariantCulture, out int group)
+            ? new Stat(fields[0][0], parent, group)
+            : null;
     }
 }

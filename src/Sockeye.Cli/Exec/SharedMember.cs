@@ -18,6 +18,9 @@ internal sealed class SharedMember(WebSocketConnection connection, long budget)
 
     public WebSocketConnection Connection { get; } = connection;
 
+    /// <summary>A sockeye.v1 member: it reads the output through the path's topic (history, resume), not this queue.</summary>
+    public bool ViaTopic { get; init; }
+
     /// <summary>Queues a message; false when the member is over its budget (the first time: the caller closes it).</summary>
     public bool TryEnqueue(Outgoing message, out bool firstOverflow)
     {

@@ -6,14 +6,15 @@ using System.Text.Unicode;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Sockeye.Protocol;
+using Sockeye.Topics;
 
 namespace Sockeye.Cli.Exec;
 
 /// <summary>
 /// <c>--exec-shared</c>: one process for all connections of a path. Every message goes to its stdin (one writer,
-/// so lines never interleave; with <c>--tag-connections</c> prefixed "ID\t"); every stdout line goes to every
-/// member, or with <c>--tag-connections</c> a line "ID\ttext" only to member ID. When the process exits, its
-/// members are closed (1000 for status 0, 1011 otherwise) and the next connection starts a new one.
+/// so lines never interleave; with <c>--tag-connections</c> every line of it prefixed "ID\t", see <see cref="LineTags"/>);
+/// every stdout line goes to every member, or with <c>--tag-connections</c> a line "ID\ttext" only to member ID. When
+/// the process exits, its members are closed (1000 for status 0, 1011 otherwise) and the next connection starts a new one.
 /// </summary>
 internal sealed class SharedProcess
 {
@@ -25,12 +26,20 @@ internal sealed class SharedProcess
     private readonly ILogger _log;
     private readonly string _tag;
     private readonly ConcurrentDictionary<long, SharedMember> _members = new();
-    private readonly Channel<byte[]> _input = Channel.CreateBounded<byte[]>(new BoundedChannelOptions(InputQueueLength) { SingleReader = true });
+    private readonly Channel<Pending> _input = Channel.CreateBounded<Pending>(new BoundedChannelOptions(InputQueueLength) { SingleReader = true });
     private readonly Lock _gate = new();
     private bool _finished;
 
-    private SharedProcess(ChildProcess child, ExecSettings settings, ILogger log, string tag)
+    /// <summary>A message waiting for stdin: a pooled copy of its payload and its sender.</summary>
+    private readonly record struct Pending(byte[] Data, int Length, long ConnectionId);
+
+    private readonly TopicHub? _topics;
+    private readonly string _path;
+
+    private SharedProcess(ChildProcess child, ExecSettings settings, ILogger log, string tag, TopicHub? topics, string path)
     {
+        _topics = topics;
+        _path = path;
         _child = child;
         _settings = settings;
         _log = log;
@@ -45,11 +54,11 @@ internal sealed class SharedProcess
     /// <summary>Completes when the process has exited and its members were closed.</summary>
     public Task Finished { get; }
 
-    public static SharedProcess Start(LaunchSpec spec, ExecSettings settings, ILogger log, string tag) =>
-        new(ChildProcess.Start(spec, log, tag), settings, log, tag);
+    public static SharedProcess Start(LaunchSpec spec, ExecSettings settings, ILogger log, string tag, TopicHub? topics, string path) =>
+        new(ChildProcess.Start(spec, log, tag, settings.CloseGrace), settings, log, tag, topics, path);
 
     /// <summary>Adds a connection; null when the process has already finished (start a new one).</summary>
-    public SharedMember? TryJoin(WebSocketConnection connection)
+    public SharedMember? TryJoin(WebSocketConnection connection, bool viaTopic = false)
     {
         lock (_gate)
         {
@@ -58,7 +67,7 @@ internal sealed class SharedProcess
                 return null;
             }
 
-            var member = new SharedMember(connection, Math.Max(4L << 20, 2L * _settings.MaxMessage));
+            var member = new SharedMember(connection, Math.Max(4L << 20, 2L * _settings.MaxMessage)) { ViaTopic = viaTopic };
             _members[connection.Id] = member;
             return member;
         }
@@ -71,25 +80,24 @@ internal sealed class SharedProcess
     }
 
     /// <summary>Queues a message for stdin; waits while the queue is full. False once the process is gone.</summary>
-    public async ValueTask<bool> WriteAsync(WebSocketMessage message, long connectionId)
-    {
-        string prefix = _settings.TagConnections ? connectionId.ToString(CultureInfo.InvariantCulture) + "\t" : string.Empty;
-        int newline = _settings.Binary ? 0 : 1;
-        byte[] data = new byte[prefix.Length + message.Payload.Length + newline];
-        Encoding.ASCII.GetBytes(prefix, data);
-        message.Payload.CopyTo(data.AsSpan(prefix.Length));
-        if (newline == 1)
-        {
-            data[^1] = (byte)'\n';
-        }
+    public ValueTask<bool> WriteAsync(WebSocketMessage message, long connectionId) =>
+        WriteAsync(message.Payload, connectionId);
 
+    /// <summary>Queues bytes for stdin (a sockeye.v1 member's publish to the path's topic).</summary>
+    public async ValueTask<bool> WriteAsync(ReadOnlySequence<byte> payload, long connectionId)
+    {
+        // A pooled copy: the message's buffers are reused once the next one is received.
+        int length = (int)payload.Length;
+        byte[] data = ArrayPool<byte>.Shared.Rent(Math.Max(1, length));
+        payload.CopyTo(data);
         try
         {
-            await _input.Writer.WriteAsync(data).ConfigureAwait(false);
+            await _input.Writer.WriteAsync(new Pending(data, length, connectionId)).ConfigureAwait(false);
             return true;
         }
         catch (ChannelClosedException)
         {
+            ArrayPool<byte>.Shared.Return(data);
             return false;
         }
     }
@@ -118,22 +126,39 @@ internal sealed class SharedProcess
         _log.LogInformation("{Tag} shared process ended; closing {Count} connection(s) with {Code}", _tag, members.Length, code);
         await Task.WhenAll(members.Select(m => Bridge.CloseQuietlyAsync(m.Connection, code, reason))).ConfigureAwait(false);
         await input.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await _child.Finished.ConfigureAwait(false); // what it left in its process group is stopped too
         _child.Dispose();
     }
 
     private void PumpInput()
     {
-        ChannelReader<byte[]> reader = _input.Reader;
+        ChannelReader<Pending> reader = _input.Reader;
+        using var writer = new LineTags(_child.Input);
         try
         {
             while (DedicatedThread.Wait(reader.WaitToReadAsync()))
             {
-                while (reader.TryRead(out byte[]? data))
+                while (reader.TryRead(out Pending pending))
                 {
-                    _child.Input.Write(data);
+                    try
+                    {
+                        ReadOnlySpan<byte> data = pending.Data.AsSpan(0, pending.Length);
+                        if (_settings.Binary)
+                        {
+                            writer.WriteRaw(data);
+                        }
+                        else
+                        {
+                            writer.WriteLines(data, _settings.TagConnections ? pending.ConnectionId : null);
+                        }
+                    }
+                    finally
+                    {
+                        ArrayPool<byte>.Shared.Return(pending.Data);
+                    }
                 }
 
-                _child.Input.Flush();
+                writer.Flush();
             }
         }
         catch (Exception ex) when (ex is IOException or ObjectDisposedException)
@@ -168,7 +193,7 @@ internal sealed class SharedProcess
             {
                 if (_settings.TagConnections && TryParseTag(line.Span, out long id, out int skip))
                 {
-                    if (_members.TryGetValue(id, out SharedMember? member))
+                    if (_members.TryGetValue(id, out SharedMember? member) && !member.ViaTopic)
                     {
                         Deliver(member, Text(line.Span[skip..]));
                     }
@@ -193,7 +218,27 @@ internal sealed class SharedProcess
     {
         foreach (SharedMember member in _members.Values)
         {
-            Deliver(member, message);
+            if (!member.ViaTopic)
+            {
+                Deliver(member, message);
+            }
+        }
+
+        // The path's topic keeps the output (--history) for sockeye.v1 clients that reconnect and resume.
+        if (_topics is not null)
+        {
+            try
+            {
+                ValueTask<StreamPosition> published = _topics.PublishAsync(_path, message.Type, message.Data);
+                if (!published.IsCompleted)
+                {
+                    published.AsTask().GetAwaiter().GetResult(); // the output thread is dedicated: it may wait
+                }
+            }
+            catch (TopicException ex)
+            {
+                _log.LogWarning("{Tag} output not kept in the topic: {Reason}", _tag, ex.Message);
+            }
         }
     }
 
