@@ -84,7 +84,8 @@ const line = (row) => row.map((cell, c) => (c >= 2 && c < 2 + present.length ? S
 
 console.log('');
 console.log(`Sockeye benchmark${smoke ? ' (smoke: shapes only, numbers meaningless)' : ''}: medians of ${meta.repeat ?? '?'} run(s), ` +
-  `${meta.duration_s ?? '?'} s measured after ${meta.warmup_s ?? '?'} s warm-up; servers on CPU 0, load generator on CPU 1${meta.pinned === false ? ' (NOT pinned)' : ''}`);
+  `${meta.duration_s ?? '?'} s measured after ${meta.warmup_s ?? '?'} s warm-up; servers on CPU 0, load generator on CPU 1${meta.pinned === false ? ' (NOT pinned)' : ''}` +
+  `${meta.priority ? '; own session at nice -20 (--priority)' : ''}`);
 const echoRan = Object.keys(summary).length > 0;
 if (echoRan) {
   console.log('');

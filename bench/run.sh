@@ -9,6 +9,7 @@
 #   bench/run.sh --no-build            # use what is already built
 #   bench/run.sh --scenarios f,g --g-connections 2000
 #   bench/run.sh --scenarios h,i --servers sockeye,ws,socketio     # only the fan-out comparison
+#   bench/run.sh --priority ...        # on a shared, busy machine: own session at autogroup nice -20 (root)
 #
 # Scenarios: a) 50 conns x 64 B, window 16 (msgs/s)    b) 4 conns x 64 KiB, window 4 (MB/s)
 #            c) 1 conn x 16 B, window 1 (p50 latency)   d) 10,000 idle conns (server KiB per conn)
@@ -39,13 +40,15 @@ BENCH="$ROOT/bench"
 OUT="$ROOT/artifacts/bench"
 cd "$ROOT"
 
-SMOKE=0 BUILD=1 REPEAT=3 DURATION=5 WARMUP=2 G_IDLE_WANT= LAT_DURATION=10
+ARGS=("$@")
+SMOKE=0 BUILD=1 PRIORITY=0 REPEAT=3 DURATION=5 WARMUP=2 G_IDLE_WANT= LAT_DURATION=10
 SCENARIOS=a,b,c,d,e,f,g,h,i
 SERVERS=sockeye,kestrel,raw,node,ws,socketio
 while (($#)); do
   case "$1" in
     --smoke) SMOKE=1 ;;
     --no-build) BUILD=0 ;;
+    --priority) PRIORITY=1 ;;
     --repeat) REPEAT="$2"; shift ;;
     --duration) DURATION="$2"; shift ;;
     --warmup) WARMUP="$2"; shift ;;
@@ -101,6 +104,21 @@ CRASHES=0
 
 log() { printf '[bench] %s\n' "$*" >&2; }
 has() { [[ ",$2," == *",$1,"* ]]; }
+
+# --priority: with autogroups (the default on desktop and many server kernels) the scheduler shares a CPU between
+# sessions first, so on a machine busy with other sessions' builds a pinned server gets a fraction of its core, and
+# plain `nice` cannot help. Running in a session of its own whose autogroup is at nice -20 gives the benchmark its
+# cores while it runs (needs root or CAP_SYS_NICE). Other work on the machine slows down meanwhile.
+if ((PRIORITY)); then
+  if [[ -z "${BENCH_OWN_SESSION:-}" ]] && command -v setsid >/dev/null; then
+    exec env BENCH_OWN_SESSION=1 setsid -w "$0" "${ARGS[@]}"
+  fi
+  if echo -20 2>/dev/null >/proc/self/autogroup; then
+    log "priority: $(cat /proc/self/autogroup)"
+  else
+    renice -n -20 -p $$ >/dev/null 2>&1 && log "priority: no autogroup; process nice -20" || log "priority: cannot raise it (needs root)"
+  fi
+fi
 
 # Pinning: servers on CPU 0, load generator on CPU 1, so neither steals the other's core.
 if command -v taskset >/dev/null && (($(nproc) >= 2)); then
@@ -395,6 +413,6 @@ if ((SMOKE)) || has f "$SCENARIOS" || has g "$SCENARIOS"; then
 fi
 
 node "$BENCH/report.js" --runs "$RUNS" --out "$OUT/results.json" --smoke "$SMOKE" --crashes "$CRASHES" \
-  --meta "$(printf '{"repeat":%s,"duration_s":%s,"warmup_s":%s,"pinned":%s,"fd_limit":%s,"e_target":%s,"g_target":%s,"deflate_offer":"%s","sockeye_deflate_args":"%s","generator_check":"%s","fanout":{"h_subscribers":%s,"i_subscribers":%s,"window":%s,"h_rate":%s,"i_rate":%s,"size":%s,"latency_duration_s":%s}}' \
-    "$REPEAT" "$DURATION" "$WARMUP" "$PINNED" "$FD_LIMIT" "$E_IDLE" "$G_IDLE" "$DEFLATE_OFFER" "${SOCKEYE_DEFLATE_ARGS[*]}" "$GENERATOR_CHECK" \
+  --meta "$(printf '{"priority":%s,"repeat":%s,"duration_s":%s,"warmup_s":%s,"pinned":%s,"fd_limit":%s,"e_target":%s,"g_target":%s,"deflate_offer":"%s","sockeye_deflate_args":"%s","generator_check":"%s","fanout":{"h_subscribers":%s,"i_subscribers":%s,"window":%s,"h_rate":%s,"i_rate":%s,"size":%s,"latency_duration_s":%s}}' \
+    "$PRIORITY" "$REPEAT" "$DURATION" "$WARMUP" "$PINNED" "$FD_LIMIT" "$E_IDLE" "$G_IDLE" "$DEFLATE_OFFER" "${SOCKEYE_DEFLATE_ARGS[*]}" "$GENERATOR_CHECK" \
     "$H_SUBS" "$I_SUBS" "$FANOUT_WINDOW" "$H_RATE" "$I_RATE" "$FANOUT_SIZE" "$LAT_DURATION")"
