@@ -11,7 +11,8 @@ namespace Sockeye.Cli.Bench;
 internal sealed class FanoutPublisher : IDisposable
 {
     private const int MaxBatch = 64;
-    private static readonly TimeSpan ProbeTimeout = TimeSpan.FromMilliseconds(500);
+    private static readonly TimeSpan InitialProbeWait = TimeSpan.FromMilliseconds(250);
+    private static readonly TimeSpan MaxProbeWait = TimeSpan.FromSeconds(4);
     private static readonly TimeSpan StallTimeout = TimeSpan.FromSeconds(15);
 
     private readonly FanoutConnection _connection;
@@ -59,13 +60,18 @@ internal sealed class FanoutPublisher : IDisposable
         }
     }
 
-    /// <summary>Sends probes until one reaches every subscriber. False (with <see cref="Error"/>) if none does.</summary>
+    /// <summary>
+    /// Sends probes until one reaches every subscriber: a server may subscribe a connection some time after its
+    /// handshake (Sockeye's plain clients subscribe in their handler), and messages before that miss it. The wait per
+    /// probe doubles (0.25 s up to 4 s), so a server busy fanning out one probe is not flooded with more. False (with
+    /// <see cref="Error"/>) if none does in time.
+    /// </summary>
     public bool WaitUntilReady(TimeSpan timeout)
     {
         var start = Stopwatch.GetTimestamp();
-        while (Stopwatch.GetElapsedTime(start) < timeout && !_phase.Stopping)
+        var wait = InitialProbeWait;
+        while (Stopwatch.GetElapsedTime(start) < timeout && !_phase.Stopping && _connection.Error is null)
         {
-            long seq = _sent + 1;
             Probes++;
             if (!SendBatch(1, measured: false))
             {
@@ -73,21 +79,24 @@ internal sealed class FanoutPublisher : IDisposable
             }
 
             var sentAt = Stopwatch.GetTimestamp();
-            while (_ledger.LastCompleted < seq && Stopwatch.GetElapsedTime(sentAt) < ProbeTimeout && _connection.Error is null)
+            while (_ledger.LastCompleted == 0 && Stopwatch.GetElapsedTime(sentAt) < wait && _connection.Error is null)
             {
-                WaitForCompletion(seq, TimeSpan.FromMilliseconds(20));
+                WaitForCompletion(1, TimeSpan.FromMilliseconds(20));
             }
 
-            if (_ledger.LastCompleted >= seq)
+            if (_ledger.LastCompleted is var completed and > 0)
             {
-                // Probes that reached only the subscribers already listening will never complete.
-                _ledger.ForgetBefore(seq);
+                // Every subscriber got probe `completed`, so each receives all later messages; earlier probes that
+                // reached only the subscribers already listening will never complete.
+                _ledger.ForgetBefore(completed);
                 _ready = true;
                 return true;
             }
+
+            wait = wait * 2 < MaxProbeWait ? wait * 2 : MaxProbeWait;
         }
 
-        Error = $"no message reached all {_settings.Subscribers} subscribers within {timeout.TotalSeconds:F0} s ({Probes} probes)";
+        Error ??= $"no message reached all {_settings.Subscribers} subscribers within {timeout.TotalSeconds:F0} s ({Probes} probes)";
         return false;
     }
 

@@ -14,7 +14,7 @@ namespace Sockeye.Cli.Bench;
 internal static class FanoutRunner
 {
     private static readonly TimeSpan HandshakeTimeout = TimeSpan.FromSeconds(30);
-    private static readonly TimeSpan ReadyTimeout = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan ReadyTimeout = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan CloseTimeout = TimeSpan.FromSeconds(5);
 
