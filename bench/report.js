@@ -264,6 +264,17 @@ fs.writeFileSync(args.out, JSON.stringify(out, null, 2) + '\n');
 console.log('');
 console.log(`results: ${args.out}`);
 
+if (meta.fanout_generator_check && meta.fanout_generator_check !== 'skipped') console.log(`fan-out generator self-check (bench/check-fanout-generator.sh): ${meta.fanout_generator_check}`);
+if (meta.fanout_generator_check === 'failed') {
+  console.log('FAILED: bench/check-fanout-generator.sh (the fan-out load generator miscounts or mishandles pings)');
+  process.exit(1);
+}
+// The allocation hook of serve --broadcast (SOCKEYE_REPORT_ALLOCATIONS) must have been read in every Sockeye fan-out run.
+const allocMissing = runs.filter((r) => ['h', 'i'].includes(r.scenario) && r.server === 'sockeye' && r.result && r.result.server_alloc_bytes_per_delivery == null);
+if (smoke && allocMissing.length) {
+  console.log(`FAILED: ${allocMissing.length} Sockeye fan-out run(s) without the server's allocation figure (SOCKEYE_REPORT_ALLOCATIONS)`);
+  process.exit(1);
+}
 if (meta.generator_check === 'failed') {
   console.log('FAILED: bench/check-generator.sh (the load generator mishandles permessage-deflate)');
   process.exit(1);

@@ -28,11 +28,12 @@
 #                           when set and present, the CLI is not rebuilt)
 #              BENCH_CLIENT_DLL  dll whose `bench` command generates the load (default: SOCKEYE_DLL)
 #              BENCH_PORT_BASE   first of six ports (default 18741); bench/check-generator.sh's fake
-#                                servers use BENCH_PORT_BASE+20 and up
+#                                servers use BENCH_PORT_BASE+20 and up, check-fanout-generator.sh's +40 and up
 #
 # Exit status: non-zero when a build fails, a server or the load generator crashed, or
-# bench/check-generator.sh failed (it runs with --smoke and with f or g); with --smoke also when
-# any run reported errors. Timings are never asserted.
+# bench/check-generator.sh failed (it runs with --smoke and with f or g) or bench/check-fanout-generator.sh
+# (with --smoke and with h or i); with --smoke also when any run reported errors or Sockeye's fan-out runs
+# lack the allocation figure. Timings are never asserted.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -412,7 +413,20 @@ if ((SMOKE)) || has f "$SCENARIOS" || has g "$SCENARIOS"; then
   fi
 fi
 
+# The fan-out generator's own checks (a fake broadcast server that loses, repeats and reorders on purpose; keepalive
+# pings answered): with --smoke and whenever a fan-out scenario ran.
+FANOUT_CHECK=skipped
+if ((SMOKE)) || has h "$SCENARIOS" || has i "$SCENARIOS"; then
+  log "bench/check-fanout-generator.sh"
+  if BENCH_FAKE_PORT=$((PORT_BASE + 40)) bash "$BENCH/check-fanout-generator.sh" "$BENCH_CLIENT_DLL" >"$OUT/logs/check-fanout-generator.log" 2>&1; then
+    FANOUT_CHECK=passed
+  else
+    FANOUT_CHECK=failed
+    cat "$OUT/logs/check-fanout-generator.log" >&2
+  fi
+fi
+
 node "$BENCH/report.js" --runs "$RUNS" --out "$OUT/results.json" --smoke "$SMOKE" --crashes "$CRASHES" \
-  --meta "$(printf '{"priority":%s,"repeat":%s,"duration_s":%s,"warmup_s":%s,"pinned":%s,"fd_limit":%s,"e_target":%s,"g_target":%s,"deflate_offer":"%s","sockeye_deflate_args":"%s","generator_check":"%s","fanout":{"h_subscribers":%s,"i_subscribers":%s,"window":%s,"h_rate":%s,"i_rate":%s,"size":%s,"latency_duration_s":%s}}' \
-    "$PRIORITY" "$REPEAT" "$DURATION" "$WARMUP" "$PINNED" "$FD_LIMIT" "$E_IDLE" "$G_IDLE" "$DEFLATE_OFFER" "${SOCKEYE_DEFLATE_ARGS[*]}" "$GENERATOR_CHECK" \
+  --meta "$(printf '{"priority":%s,"repeat":%s,"duration_s":%s,"warmup_s":%s,"pinned":%s,"fd_limit":%s,"e_target":%s,"g_target":%s,"deflate_offer":"%s","sockeye_deflate_args":"%s","generator_check":"%s","fanout_generator_check":"%s","fanout":{"h_subscribers":%s,"i_subscribers":%s,"window":%s,"h_rate":%s,"i_rate":%s,"size":%s,"latency_duration_s":%s}}' \
+    "$PRIORITY" "$REPEAT" "$DURATION" "$WARMUP" "$PINNED" "$FD_LIMIT" "$E_IDLE" "$G_IDLE" "$DEFLATE_OFFER" "${SOCKEYE_DEFLATE_ARGS[*]}" "$GENERATOR_CHECK" "$FANOUT_CHECK" \
     "$H_SUBS" "$I_SUBS" "$FANOUT_WINDOW" "$H_RATE" "$I_RATE" "$FANOUT_SIZE" "$LAT_DURATION")"

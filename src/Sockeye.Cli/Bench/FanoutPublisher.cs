@@ -96,7 +96,12 @@ internal sealed class FanoutPublisher : IDisposable
             wait = wait * 2 < MaxProbeWait ? wait * 2 : MaxProbeWait;
         }
 
-        Error ??= $"no message reached all {_settings.Subscribers} subscribers within {timeout.TotalSeconds:F0} s ({Probes} probes)";
+        // Stopped from outside (a connection failed, Ctrl+C): that is the error to report, not this.
+        if (!_phase.Stopping && _connection.Error is null)
+        {
+            Error ??= $"no message reached all {_settings.Subscribers} subscribers within {timeout.TotalSeconds:F0} s ({Probes} probes)";
+        }
+
         return false;
     }
 

@@ -96,17 +96,18 @@ internal static class FanoutRunner
     private static FanoutReport Report(
         FanoutSettings settings, FanoutConnection[] live, FanoutPublisher? publisher, FanoutLedger ledger, ErrorTally errors, double connectSeconds, FanoutReport.Window? window)
     {
-        if (publisher?.Error is { } publishError)
-        {
-            errors.Add(publishError);
-        }
-
+        // A connection's error first: when one fails, the publisher's complaint (nothing completes) is its consequence.
         foreach (var connection in live)
         {
             if (connection.Error is { } error)
             {
                 errors.Add(error);
             }
+        }
+
+        if (publisher?.Error is { } publishError)
+        {
+            errors.Add(publishError);
         }
 
         return new FanoutReport(settings, live.Length, connectSeconds, publisher?.Probes ?? 0, publisher?.MaxInFlight ?? 0, ledger.Latency, window, errors);
@@ -127,7 +128,7 @@ internal static class FanoutRunner
         thread.Start();
 
         // Wait for readiness before the warm-up clock starts.
-        while (thread.IsAlive && !publisher.IsReady)
+        while (thread.IsAlive && !publisher.IsReady && !Failed(live, publisherConnection))
         {
             await Task.Delay(10, cancellationToken).ConfigureAwait(false);
         }
