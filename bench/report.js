@@ -84,12 +84,15 @@ const line = (row) => row.map((cell, c) => (c >= 2 && c < 2 + present.length ? S
 
 console.log('');
 console.log(`Sockeye benchmark${smoke ? ' (smoke: shapes only, numbers meaningless)' : ''}: medians of ${meta.repeat ?? '?'} run(s), ` +
-  `${meta.duration_s ?? '?'} s measured after ${meta.warmup_s ?? '?'} s warm-up; servers on CPU 0, load generator on CPU 1${meta.pinned === false ? ' (NOT pinned)' : ''}`);
-console.log('');
-for (const row of rows) console.log(line(row));
-
-console.log('');
-console.log('details (medians; cpu % of one core over the measured window; errors summed over runs)');
+  `${meta.duration_s ?? '?'} s measured after ${meta.warmup_s ?? '?'} s warm-up; servers on CPU 0, load generator on CPU 1${meta.pinned === false ? ' (NOT pinned)' : ''}` +
+  `${meta.priority ? '; own session at nice -20 (--priority)' : ''}`);
+const echoRan = Object.keys(summary).length > 0;
+if (echoRan) {
+  console.log('');
+  for (const row of rows) console.log(line(row));
+  console.log('');
+  console.log('details (medians; cpu % of one core over the measured window; errors summed over runs)');
+}
 const drows = [['scenario', 'server', 'msgs/s', 'MB/s', 'p50 us', 'p90 us', 'p99 us', 'p99.9 us', 'client cpu', 'server cpu', 'server rss KiB', 'KiB/conn', 'connected', 'errors']];
 for (const [id, x] of Object.entries(summary)) {
   for (const s of present) {
@@ -101,7 +104,7 @@ for (const [id, x] of Object.entries(summary)) {
   }
 }
 const dw = drows[0].map((_, c) => Math.max(...drows.map((row) => String(row[c]).length)));
-for (const row of drows) console.log(row.map((cell, c) => (c >= 2 ? String(cell).padStart(dw[c]) : String(cell).padEnd(dw[c]))).join('  ').trimEnd());
+if (echoRan) for (const row of drows) console.log(row.map((cell, c) => (c >= 2 ? String(cell).padStart(dw[c]) : String(cell).padEnd(dw[c]))).join('  ').trimEnd());
 for (const [id, x] of Object.entries(summary)) {
   for (const s of present) if (x.servers[s]?.first_error) console.log(`  ${id} ${s}: first error: ${x.servers[s].first_error}`);
 }
@@ -150,6 +153,102 @@ if (meta.fd_limit && summary.e) {
   if (got < want) console.log(`  (e) held ${fmt(got, 0)} of ${fmt(want, 0)}: ulimit -n is ${meta.fd_limit}; raise the hard limit for the full count`);
 }
 
+// Fan-out (h, i): one publisher, N subscribers; saturated runs (scenario h/i) and fixed-rate runs (h-latency/i-latency).
+const FANOUT_SERVERS = ['sockeye', 'ws', 'socketio'];
+const FANOUT_GOAL = 3; // deliveries/s, Sockeye / Node ws (the issue's goal)
+const fanout = {};
+for (const id of ['h', 'i']) {
+  const sat = runs.filter((r) => r.scenario === id);
+  const lat = runs.filter((r) => r.scenario === `${id}-latency`);
+  if (!sat.length && !lat.length) continue;
+  const subscribers = [...sat, ...lat].find((r) => r.result)?.result.subscribers ?? null;
+  const servers = {};
+  for (const server of FANOUT_SERVERS) {
+    const rs = sat.filter((r) => r.server === server);
+    const ls = lat.filter((r) => r.server === server);
+    if (!rs.length && !ls.length) continue;
+    const ok = rs.filter((r) => r.result);
+    const lok = ls.filter((r) => r.result);
+    const m = (xs, k) => median(xs.map((r) => r.result[k]));
+    servers[server] = {
+      runs: rs.length + ls.length,
+      results: ok.length + lok.length,
+      errors: [...ok, ...lok].reduce((n, r) => n + r.result.errors, 0),
+      first_error: [...ok, ...lok].map((r) => r.result.first_error).find(Boolean) ?? null,
+      crashed: [...rs, ...ls].some((r) => !r.server_alive),
+      deliveries_per_s: m(ok, 'deliveries_per_s'),
+      msgs_per_s: m(ok, 'msgs_per_s'),
+      server_cpu_pct: m(ok, 'server_cpu_pct'),
+      client_cpu_pct: m(ok, 'client_cpu_pct'),
+      server_cpu_s_per_m_deliveries: m(ok, 'server_cpu_s_per_m_deliveries'),
+      // Deliveries per second of server CPU: what deliveries/s would be on a core of its own (steadier on a busy machine).
+      deliveries_per_server_cpu_s: median(ok.map((r) => (r.result.server_cpu_s_per_m_deliveries > 0 ? 1e6 / r.result.server_cpu_s_per_m_deliveries : null))),
+      saturated_p50_us: m(ok, 'p50_us'),
+      saturated_p99_us: m(ok, 'p99_us'),
+      server_alloc_bytes_per_delivery: m(ok, 'server_alloc_bytes_per_delivery'),
+      server_gc_gen0: m(ok, 'server_gc_gen0'),
+      server_rss_kb: m(ok, 'server_rss_kb'),
+      rate: lok[0]?.result.rate ?? null,
+      p50_us: m(lok, 'p50_us'),
+      p99_us: m(lok, 'p99_us'),
+      latency_samples: m(lok, 'latency_samples'),
+      rate_deliveries_per_s: m(lok, 'deliveries_per_s'),
+      rate_server_cpu_pct: m(lok, 'server_cpu_pct'),
+    };
+    failedRuns += rs.length - ok.length + ls.length - lok.length;
+  }
+  const ratio = (a, b, k) => (servers[a]?.[k] && servers[b]?.[k] ? Number((servers[a][k] / servers[b][k]).toFixed(3)) : null);
+  fanout[id] = {
+    title: `(${id}) fan-out to ${fmt(subscribers, 0)} subscribers`,
+    subscribers,
+    servers,
+    ratios: {
+      deliveries_per_s: { 'sockeye/ws': ratio('sockeye', 'ws', 'deliveries_per_s'), 'sockeye/socketio': ratio('sockeye', 'socketio', 'deliveries_per_s') },
+      deliveries_per_server_cpu_s: { 'sockeye/ws': ratio('sockeye', 'ws', 'deliveries_per_server_cpu_s'), 'sockeye/socketio': ratio('sockeye', 'socketio', 'deliveries_per_server_cpu_s') },
+      p50_us: { 'sockeye/ws': ratio('sockeye', 'ws', 'p50_us'), 'sockeye/socketio': ratio('sockeye', 'socketio', 'p50_us') },
+      p99_us: { 'sockeye/ws': ratio('sockeye', 'ws', 'p99_us'), 'sockeye/socketio': ratio('sockeye', 'socketio', 'p99_us') },
+    },
+  };
+  const r = fanout[id].ratios.deliveries_per_s['sockeye/ws'];
+  fanout[id].goal = { text: `deliveries/s sockeye/ws >= ${FANOUT_GOAL}`, value: r, met: r === null ? null : r >= FANOUT_GOAL };
+  summary[id] = fanout[id];
+}
+if (Object.keys(fanout).length) {
+  const fm = meta.fanout ?? {};
+  console.log('');
+  console.log(`fan-out (h, i): 1 publisher, N subscribers on one topic/room, ${fm.size ?? 64} B text; saturated with ${fm.window ?? '?'} messages in flight ` +
+    `(not yet delivered to all) for deliveries/s, cpu and allocations; latency = publish to last delivery at a fixed rate (${fm.latency_duration_s ?? '?'} s measured). ` +
+    "The publisher's own copy (every server sends it back) is not counted as a delivery.");
+  const rows = [['scenario', 'metric', ...FANOUT_SERVERS, 'sockeye/ws', 'sockeye/socketio', 'goal']];
+  for (const [id, x] of Object.entries(fanout)) {
+    const v = (s, k, d) => fmt(x.servers[s]?.[k], d);
+    const rr = (k) => [fmt(x.ratios[k]['sockeye/ws'], 2), fmt(x.ratios[k]['sockeye/socketio'], 2)];
+    const rate = Object.values(x.servers).find((s) => s.rate)?.rate;
+    const goal = x.goal.met === null ? x.goal.text : `${x.goal.text}  ${x.goal.met ? 'met' : 'missed'}`;
+    rows.push([x.title, 'deliveries/s', ...FANOUT_SERVERS.map((s) => v(s, 'deliveries_per_s', 0)), ...rr('deliveries_per_s'), goal]);
+    rows.push(['', 'server cpu %', ...FANOUT_SERVERS.map((s) => v(s, 'server_cpu_pct', 0)), '', '', '']);
+    rows.push(['', 'server cpu-s / M deliveries', ...FANOUT_SERVERS.map((s) => v(s, 'server_cpu_s_per_m_deliveries', 3)), '', '', 'lower is better']);
+    rows.push(['', 'deliveries / server cpu-s', ...FANOUT_SERVERS.map((s) => v(s, 'deliveries_per_server_cpu_s', 0)), ...rr('deliveries_per_server_cpu_s'), '']);
+    rows.push(['', `p50 us at ${fmt(rate, 0)} msg/s`, ...FANOUT_SERVERS.map((s) => v(s, 'p50_us', 0)), ...rr('p50_us'), 'lower is better']);
+    rows.push(['', `p99 us at ${fmt(rate, 0)} msg/s`, ...FANOUT_SERVERS.map((s) => v(s, 'p99_us', 0)), ...rr('p99_us'), 'lower is better']);
+    rows.push(['', 'server alloc B / delivery', ...FANOUT_SERVERS.map((s) => (s === 'sockeye' ? v(s, 'server_alloc_bytes_per_delivery', 3) : 'n/a')), '', '', 'goal 0 (steady state)']);
+  }
+  const w = rows[0].map((_, c) => Math.max(...rows.map((row) => String(row[c]).length)));
+  for (const row of rows) console.log(row.map((cell, c) => (c >= 2 && c < 2 + FANOUT_SERVERS.length + 2 ? String(cell).padStart(w[c]) : String(cell).padEnd(w[c]))).join('  ').trimEnd());
+  console.log('details (medians): client cpu % while saturating; latency samples; saturated p50/p99 (queueing included)');
+  for (const [id, x] of Object.entries(fanout)) {
+    for (const s of FANOUT_SERVERS) {
+      const v = x.servers[s];
+      if (!v) continue;
+      console.log(`  ${id} ${s}: client ${fmt(v.client_cpu_pct, 0)} % cpu, ${fmt(v.latency_samples, 0)} latency samples at ${fmt(v.rate, 0)} msg/s (server ${fmt(v.rate_server_cpu_pct, 0)} % cpu), ` +
+        `saturated p50 ${fmt(v.saturated_p50_us, 0)} us p99 ${fmt(v.saturated_p99_us, 0)} us, rss ${fmt(v.server_rss_kb, 0)} KiB` +
+        `${s === 'sockeye' ? `, gen0 GCs ${fmt(v.server_gc_gen0, 0)}` : ''}, errors ${v.errors}${v.results < v.runs ? ` (${v.runs - v.results} no result)` : ''}${v.crashed ? ' CRASHED' : ''}` +
+        `${v.first_error ? `; first error: ${v.first_error}` : ''}`);
+      if (v.client_cpu_pct >= 90) console.log(`  ${id} ${s}: load generator at ${fmt(v.client_cpu_pct, 0)} % CPU: it may be the limit here, not the server`);
+    }
+  }
+}
+
 const totalErrors = Object.values(summary).reduce((n, x) => n + Object.values(x.servers).reduce((m, v) => m + v.errors, 0), 0);
 const out = {
   generated: new Date().toISOString(),
@@ -165,6 +264,17 @@ fs.writeFileSync(args.out, JSON.stringify(out, null, 2) + '\n');
 console.log('');
 console.log(`results: ${args.out}`);
 
+if (meta.fanout_generator_check && meta.fanout_generator_check !== 'skipped') console.log(`fan-out generator self-check (bench/check-fanout-generator.sh): ${meta.fanout_generator_check}`);
+if (meta.fanout_generator_check === 'failed') {
+  console.log('FAILED: bench/check-fanout-generator.sh (the fan-out load generator miscounts or mishandles pings)');
+  process.exit(1);
+}
+// The allocation hook of serve --broadcast (SOCKEYE_REPORT_ALLOCATIONS) must have been read in every Sockeye fan-out run.
+const allocMissing = runs.filter((r) => ['h', 'i'].includes(r.scenario) && r.server === 'sockeye' && r.result && r.result.server_alloc_bytes_per_delivery == null);
+if (smoke && allocMissing.length) {
+  console.log(`FAILED: ${allocMissing.length} Sockeye fan-out run(s) without the server's allocation figure (SOCKEYE_REPORT_ALLOCATIONS)`);
+  process.exit(1);
+}
 if (meta.generator_check === 'failed') {
   console.log('FAILED: bench/check-generator.sh (the load generator mishandles permessage-deflate)');
   process.exit(1);

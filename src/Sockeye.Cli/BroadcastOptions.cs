@@ -92,6 +92,7 @@ internal sealed class BroadcastOptions
     {
         var hub = new TopicHub(new TopicHubOptions { Topics = topics, Logger = logging.CreateLogger("sockeye.topics") });
         server.MapTopics(null, hub);
+        AllocationReport.StartIfRequested(() => (hub.Counters.Delivered, hub.Counters.Published));
         return hub;
     }
 }

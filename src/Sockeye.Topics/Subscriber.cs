@@ -1,6 +1,4 @@
 using System.Buffers;
-using System.Threading.Channels;
-using Microsoft.Extensions.Logging;
 
 namespace Sockeye.Topics;
 
@@ -14,8 +12,14 @@ namespace Sockeye.Topics;
 /// <see cref="SlowSubscriberPolicy"/> decides (close, drop oldest, or make publishers wait), while publishers and other
 /// subscribers go on. The queue holds references to shared <see cref="TopicMessage"/>s, not copies; an idle
 /// subscriber holds no buffer.
+/// <para>
+/// The pump is this object queued as a thread-pool work item, once per burst: the enqueue that finds it idle
+/// schedules it, it drains the queue, and it goes idle again when the queue is empty. That costs one work item per
+/// wake-up and no channel, task or state machine of its own, which matters when every publish wakes thousands of
+/// pumps for one message each (bench/README.md, fan-out).
+/// </para>
 /// </remarks>
-internal sealed class Subscriber
+internal sealed class Subscriber : IThreadPoolWorkItem
 {
     private const int Batch = 64;
     // Frames of the protocol itself (acks, presence) a client may leave unread before it is cut off.
@@ -23,11 +27,7 @@ internal sealed class Subscriber
 
     private readonly TopicHub _hub;
     private readonly Lock _lock = new();
-    private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1)
-    {
-        FullMode = BoundedChannelFullMode.DropWrite,
-        SingleReader = true,
-    });
+    private readonly Action _resume;
 
     private Entry[] _ring = [];
     private int _head;
@@ -41,9 +41,16 @@ internal sealed class Subscriber
     private long _roomBytes;
     private bool _closed;
 
+    // 1 while the pump is queued or running: only the enqueue that moves it from 0 to 1 schedules it.
+    private int _scheduled;
+
+    // The batch being sent when its send did not complete at once; the pump resumes from it.
+    private ValueTask<bool> _pending;
+
     public Subscriber(TopicHub hub, WebSocketConnection connection, TopicFormat format, string memberId)
     {
         _hub = hub;
+        _resume = Resume;
         Connection = connection;
         Format = format;
         MemberId = memberId;
@@ -62,9 +69,8 @@ internal sealed class Subscriber
 
     public bool IsClosed => Volatile.Read(ref _closed);
 
-    public Task Pump { get; private set; } = Task.CompletedTask;
-
-    public void Start() => Pump = Task.Run(PumpAsync);
+    /// <summary>Starts the pump (it sends whatever was queued, then waits for more).</summary>
+    public void Start() => Wake();
 
     /// <summary>
     /// Queues a message for this subscriber (caller holds the topic's lock). Returns false when the subscriber is
@@ -107,7 +113,7 @@ internal sealed class Subscriber
             }
         }
 
-        _wake.Writer.TryWrite(true);
+        Wake();
         return true;
     }
 
@@ -133,7 +139,7 @@ internal sealed class Subscriber
             Push(new Entry(null, null, frame, false));
         }
 
-        _wake.Writer.TryWrite(true);
+        Wake();
     }
 
     public void EnqueueControl(PreparedMessage frame) => EnqueueControl(new ControlFrame(frame));
@@ -172,8 +178,7 @@ internal sealed class Subscriber
             _room = null;
         }
 
-        room?.TrySetResult();
-        _wake.Writer.TryComplete();
+        room?.TrySetResult(); // a pump still running or queued sees _closed and stops
     }
 
     private void Push(Entry entry)
@@ -230,7 +235,6 @@ internal sealed class Subscriber
         TaskCompletionSource? room = _room;
         _room = null;
         room?.TrySetResult();
-        _wake.Writer.TryComplete();
         _hub.OnSlowSubscriber(this, detail);
     }
 
@@ -252,34 +256,69 @@ internal sealed class Subscriber
         _ring = [];
     }
 
-    private async Task PumpAsync()
+    private void Wake()
+    {
+        if (Interlocked.Exchange(ref _scheduled, 1) == 0)
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+        }
+    }
+
+    void IThreadPoolWorkItem.Execute() => Drain();
+
+    // The pump: sends batches until the queue is empty, then goes idle. A send that does not complete at once resumes
+    // the pump from its completion (Resume), so a subscriber that stops reading holds no thread.
+    private void Drain()
+    {
+        while (!Volatile.Read(ref _closed))
+        {
+            if (Volatile.Read(ref _count) == 0)
+            {
+                // Idle, then look again: an enqueue between the last look and the reset found the pump still
+                // scheduled and did not wake it (both sides use full fences, so one of them sees the other).
+                Volatile.Write(ref _scheduled, 0);
+                Interlocked.MemoryBarrier();
+                if ((Volatile.Read(ref _count) == 0 && !Volatile.Read(ref _closed)) || Interlocked.Exchange(ref _scheduled, 1) != 0)
+                {
+                    return;
+                }
+
+                continue;
+            }
+
+            ValueTask<bool> send = SendBatchAsync();
+            if (!send.IsCompleted)
+            {
+                _pending = send;
+                send.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(_resume);
+                return;
+            }
+
+            Complete(send);
+        }
+    }
+
+    private void Resume()
+    {
+        ValueTask<bool> send = _pending;
+        _pending = default;
+        Complete(send);
+        Drain();
+    }
+
+    private void Complete(ValueTask<bool> send)
     {
         try
         {
-            while (await _wake.Reader.WaitToReadAsync().ConfigureAwait(false))
-            {
-                _wake.Reader.TryRead(out _);
-                while (await SendBatchAsync().ConfigureAwait(false))
-                {
-                }
-            }
+            send.GetAwaiter().GetResult();
         }
-        catch (WebSocketClosedException)
+        catch (Exception ex) when (ex is WebSocketClosedException or OperationCanceledException or ObjectDisposedException)
         {
-            // The connection ended; its handler detaches the subscriber.
-        }
-        catch (OperationCanceledException)
-        {
-        }
-        catch (ObjectDisposedException)
-        {
+            Close(); // the connection ended; its handler detaches the subscriber
         }
         catch (Exception ex)
         {
             _hub.OnPumpFailed(this, ex);
-        }
-        finally
-        {
             Close();
         }
     }

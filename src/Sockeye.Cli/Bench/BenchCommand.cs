@@ -64,11 +64,16 @@ public static class BenchCommand
             Description = "With --idle: each connection sends one message (--size, --payload, --deflate) and checks its echo before going idle",
         };
 
-        var command = new Command("bench", "Measure a WebSocket echo server: throughput, latency percentiles, or memory per idle connection")
+        var command = new Command("bench", "Measure a WebSocket echo server: throughput, latency percentiles, or memory per idle connection; or, with --fanout, a broadcast server")
         {
             url, connections, size, window, duration, warmup, text, binary, json, rawBaseline, idle, sourceIps, serverPid, connectConcurrency,
             payload, deflate, deflateOffer, verifyEvery, idleEcho,
         };
+        var fanout = new FanoutOptions();
+        foreach (Option option in fanout.All)
+        {
+            command.Options.Add(option);
+        }
 
         command.SetAction(async (ParseResult pr, CancellationToken ct) =>
         {
@@ -103,6 +108,17 @@ public static class BenchCommand
             {
                 await Console.Error.WriteLineAsync($"bench: {ex.Message}").ConfigureAwait(false);
                 return 2;
+            }
+
+            if (fanout.Enabled(pr))
+            {
+                if (fanout.Build(pr, settings, window, out string? fanoutError) is not { } fanoutSettings)
+                {
+                    await Console.Error.WriteLineAsync($"bench: {fanoutError}").ConfigureAwait(false);
+                    return 2;
+                }
+
+                return await RunFanoutAsync(fanoutSettings, ct).ConfigureAwait(false);
             }
 
             if (settings.Validate() is { } problem)
@@ -147,6 +163,36 @@ public static class BenchCommand
 
         // Non-zero when anything failed, so scripts notice even without parsing the report.
         return errors == 0 ? 0 : 1;
+    }
+
+    private static async Task<int> RunFanoutAsync(FanoutSettings settings, CancellationToken ct)
+    {
+        SocketEngineTuning.UseInlineCompletions();
+        BenchTarget target;
+        try
+        {
+            target = await BenchTarget.ResolveAsync(settings.Url, ct).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is ArgumentException or System.Net.Sockets.SocketException)
+        {
+            await Console.Error.WriteLineAsync($"bench: {ex.Message}").ConfigureAwait(false);
+            return 2;
+        }
+
+        var report = await FanoutRunner.RunAsync(settings, target, Console.Error, ct).ConfigureAwait(false);
+        using var stdout = Console.OpenStandardOutput();
+        if (settings.Json)
+        {
+            report.WriteJson(stdout);
+            stdout.Write("\n"u8);
+            stdout.Flush();
+        }
+        else
+        {
+            report.WriteText(Console.Out);
+        }
+
+        return report.Errors.Count == 0 && report.Connected > 0 && report.Measured is not null ? 0 : 1;
     }
 
     private static void Write(BenchSettings settings, Action<Stream> writeJson, Action<TextWriter> writeText, Stream stdout)
