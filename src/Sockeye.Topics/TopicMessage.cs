@@ -45,6 +45,20 @@ public sealed class TopicMessage
     public long PublishedAtMs { get; private set; }
 
     /// <summary>
+    /// Not a message but the place of a discontinuity (<see cref="ITopicSink.OnDiscontinuity"/>) among the messages
+    /// parked for a subscription being set up; <see cref="Position"/> is the position the stream continues from.
+    /// </summary>
+    internal bool IsDiscontinuity { get; private set; }
+
+    /// <summary>A marker for a discontinuity at <paramref name="position"/>, holding one reference (the caller's).</summary>
+    internal static TopicMessage Discontinuity(string topic, StreamPosition position)
+    {
+        TopicMessage marker = Create(topic, position, MessageType.Text, []);
+        marker.IsDiscontinuity = true;
+        return marker;
+    }
+
+    /// <summary>
     /// Copies <paramref name="payload"/> into a pooled buffer and returns a message holding one reference (the caller's).
     /// </summary>
     public static TopicMessage Create(string topic, StreamPosition position, MessageType type, ReadOnlySpan<byte> payload)
@@ -110,6 +124,7 @@ public sealed class TopicMessage
         _payload = [];
         _length = 0;
         Topic = "";
+        IsDiscontinuity = false;
         if (Interlocked.Increment(ref s_pooled) <= MaxPooled)
         {
             s_pool.Add(this);
