@@ -289,12 +289,25 @@ public sealed partial class RedisBackplane
                 Deliver(message);
             }
 
-            if (mustReset || !string.Equals(range.Epoch, state.Epoch, StringComparison.Ordinal) || state.Last < range.Seq)
+            // What the stream no longer has (or never kept) up to its end, or up to the first message that waits in
+            // Pending: the subscribers must hear of the gap.
+            bool sameStream = string.Equals(range.Epoch, state.Epoch, StringComparison.Ordinal);
+            long after = sameStream ? state.Last : 0;
+            long resume = range.Seq;
+            foreach (Pending pending in state.Pending)
             {
-                // What the stream no longer has (or never kept): the subscribers must hear of the gap.
-                Discontinuity(state, new StreamPosition(range.Epoch, range.Seq));
+                StreamPosition waiting = pending.Message.Position;
+                if (waiting.Offset > after && waiting.Offset <= resume && string.Equals(waiting.Epoch, range.Epoch, StringComparison.Ordinal))
+                {
+                    resume = waiting.Offset - 1;
+                }
+            }
+
+            if (mustReset || !sameStream || state.Last < resume)
+            {
+                Discontinuity(state, new StreamPosition(range.Epoch, resume));
                 SetEpoch(state, range.Epoch);
-                state.Last = range.Seq;
+                state.Last = resume;
             }
 
             state.Local = false;
@@ -317,14 +330,21 @@ public sealed partial class RedisBackplane
                 state.Last = message.Position.Offset;
                 Deliver(message);
             }
-            else if (pending.Arrival <= arrivalsBeforeRead)
+            else if (pending.Arrival > arrivalsBeforeRead)
             {
-                // Published before the read, which saw the stream past it: from an older epoch, already accounted for.
-                message.Release();
+                break; // arrived after the read: another round reads the stream again
+            }
+            else if (same)
+            {
+                // Published before the read, and what precedes it is neither in the stream nor here: a gap to report.
+                Discontinuity(state, new StreamPosition(state.Epoch!, message.Position.Offset - 1));
+                state.Last = message.Position.Offset;
+                Deliver(message);
             }
             else
             {
-                break; // after the read: another round reads the stream again
+                // Published before the read, which saw another epoch: an older stream, already accounted for.
+                message.Release();
             }
         }
 
