@@ -17,13 +17,13 @@ internal sealed class Node : IAsyncDisposable
 
     public RedisBackplane Backplane { get; }
 
-    public static async Task<Node> StartAsync(RedisServer redis, string name, TopicOptions? topics = null, TimeSpan? presenceTimeout = null)
+    public static async Task<Node> StartAsync(RedisServer redis, string name, TopicOptions? topics = null, TimeSpan? presenceTimeout = null, string prefix = "test:")
     {
         TimeSpan timeout = presenceTimeout ?? TimeSpan.FromSeconds(15);
         RedisBackplane backplane = await RedisBackplane.ConnectAsync(new RedisBackplaneOptions
         {
             Configuration = redis.Configuration,
-            KeyPrefix = "test:",
+            KeyPrefix = prefix,
             NodeId = name,
             PresenceTimeout = timeout,
             PresenceHeartbeat = timeout / 3,
