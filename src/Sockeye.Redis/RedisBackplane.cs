@@ -75,6 +75,7 @@ public sealed partial class RedisBackplane : ITopicBackplane
         config.BacklogPolicy = BacklogPolicy.FailFast;  // no queue of commands while down: memory stays bounded
         config.ReconnectRetryPolicy = new ExponentialRetry(250, 5000);
         config.ConnectTimeout = timeout;
+        config.ConnectRetry = 1;                        // a Redis that is down at start must not delay the node
         config.AsyncTimeout = timeout;
         config.SyncTimeout = timeout;
         config.ClientName ??= "sockeye-" + node;
@@ -82,7 +83,7 @@ public sealed partial class RedisBackplane : ITopicBackplane
         var backplane = new RedisBackplane(redis, options, node);
         if (!redis.IsConnected)
         {
-            backplane.MarkDown("not reachable at start");
+            backplane.CountOutage("not reachable at start");
         }
         else
         {
