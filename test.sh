@@ -9,7 +9,7 @@
 #   ./test.sh --list               # list the stages
 #
 # Stages: setup build unit security conformance-server conformance-client interop-node interop-python
-#         browser cli exec adversarial soak bench-smoke
+#         browser cli exec adversarial redis soak bench-smoke
 # Aliases: conformance = conformance-server conformance-client; interop = interop-node interop-python;
 #          node = interop-node; python = interop-python; all = every stage.
 # Logs go to artifacts/logs/<stage>.log, conformance reports to artifacts/conformance/{server,client}.
@@ -18,7 +18,7 @@ set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$ROOT"
 
-ALL_STAGES=(setup build unit security conformance-server conformance-client interop-node interop-python browser cli exec adversarial soak bench-smoke)
+ALL_STAGES=(setup build unit security conformance-server conformance-client interop-node interop-python browser cli exec adversarial redis soak bench-smoke)
 STAGE_TIMEOUT_DEFAULT=1200   # seconds; a hung stage is killed and counted as failed
 declare -A STAGE_TIMEOUT=([setup]=1500 [build]=1200 [unit]=1500 [conformance-server]=1200 [conformance-client]=1200 [bench-smoke]=1500)
 
@@ -234,6 +234,16 @@ stage_adversarial() {
   bash tests/adversarial/run.sh "$SOCKEYE_DLL"
 }
 
+# The Redis backplane against real redis-server processes that the tests start, kill and restart on free ports
+# (no persistence, temp dirs), with real `sockeye serve --broadcast --redis` nodes (docs/scale-out.md).
+stage_redis() {
+  require_file tests/Sockeye.Redis.Tests/bin/$CONFIG/net10.0/Sockeye.Redis.Tests.dll || return 1
+  require_file "$SOCKEYE_DLL" || return 1
+  command -v redis-server >/dev/null 2>&1 || { say "redis-server not installed (the setup stage installs it)"; return 1; }
+  dotnet test tests/Sockeye.Redis.Tests/Sockeye.Redis.Tests.csproj -c "$CONFIG" --no-build \
+    --results-directory "$ARTIFACTS/test-results" --logger "trx;LogFileName=redis.trx" --logger "console;verbosity=normal"
+}
+
 stage_soak() {
   require_file "$SOCKEYE_DLL" || return 1
   SOAK_SECONDS="${SOAK_SECONDS:-15}" bash tests/soak/run.sh "$SOCKEYE_DLL"
@@ -248,7 +258,8 @@ stage_bench_smoke() {
 }
 
 export -f stage_setup stage_build stage_unit stage_conformance_server stage_conformance_client \
-  stage_interop_node stage_interop_python stage_browser stage_exec stage_adversarial stage_bench_smoke stage_security stage_soak stage_cli
+  stage_interop_node stage_interop_python stage_browser stage_exec stage_adversarial stage_bench_smoke stage_security stage_soak stage_cli \
+  stage_redis
 
 # ---------------------------------------------------------------------------------------------
 # cleanup: every server this run started (recorded pids only), and the .NET build servers
@@ -292,7 +303,7 @@ for arg in "$@"; do
     node) selected+=(interop-node) ;;
     python) selected+=(interop-python) ;;
     bench) selected+=(bench-smoke) ;;
-    setup | build | unit | security | conformance-server | conformance-client | interop-node | interop-python | browser | cli | exec | adversarial | soak | bench-smoke)
+    setup | build | unit | security | conformance-server | conformance-client | interop-node | interop-python | browser | cli | exec | adversarial | redis | soak | bench-smoke)
       selected+=("$arg") ;;
     *) say "unknown stage '$arg' (stages: ${ALL_STAGES[*]}; aliases: all conformance interop node python bench)"; exit 2 ;;
   esac

@@ -48,7 +48,7 @@ export interface SubscribeOptions {
   onMessage?: (data: string | ArrayBuffer, meta: MessageMeta) => void;
   /** Presence changes (topics with presence on); `members` and `count` are the whole list each time. */
   onPresence?: (event: PresenceEvent) => void;
-  /** The server could not resume from the last position (restart, history too short): reload your state. */
+  /** The server could not resume from the last position (restart, history too short), or told of a gap (`reset`): reload your state. */
   onReset?: (position: Position) => void;
   /** Messages from..to were dropped because this client read too slowly (server policy drop-oldest). */
   onGap?: (gap: { from: number; to: number }) => void;

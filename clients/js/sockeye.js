@@ -94,7 +94,7 @@ class Client {
 
   /**
    * Subscribes to a topic. options: onMessage(data, {topic, epoch, offset}), onPresence({members, count, change}),
-   * onReset({epoch, offset}) (the server could not resume: reload your state), onGap({from, to}) (messages dropped
+   * onReset({epoch, offset}) (the server could not resume, or reported a gap: reload your state), onGap({from, to}) (messages dropped
    * for this slow subscriber), presence (info shown to others), since ({epoch, offset}: resume from there).
    */
   subscribe(topic, options = {}) {
@@ -240,6 +240,14 @@ class Client {
           if (sub && sub.live) { sub.active = false; sub.live = false; this._subs.delete(msg.topic); }
         }
         break;
+      case "reset": {
+        // The stream did not continue from what we have (a backplane lost messages or restarted): adopt its position.
+        const sub = this._subs.get(msg.topic);
+        if (!sub || !sub.active) break;
+        sub.position = { epoch: msg.epoch, offset: msg.offset };
+        if (sub.onReset) sub.onReset({ epoch: msg.epoch, offset: msg.offset });
+        break;
+      }
       case "dropped": {
         const sub = this._subs.get(msg.topic);
         if (sub && sub.live && sub.onGap) sub.onGap({ from: msg.from, to: msg.to });

@@ -88,9 +88,9 @@ internal sealed class BroadcastOptions
     }
 
     /// <summary>Maps the topics endpoint on every path.</summary>
-    public static TopicHub Map(WebSocketServer server, TopicOptions topics, ILoggerFactory logging)
+    public static TopicHub Map(WebSocketServer server, TopicOptions topics, ILoggerFactory logging, ITopicBackplane? backplane = null)
     {
-        var hub = new TopicHub(new TopicHubOptions { Topics = topics, Logger = logging.CreateLogger("sockeye.topics") });
+        var hub = new TopicHub(new TopicHubOptions { Topics = topics, Logger = logging.CreateLogger("sockeye.topics"), Backplane = backplane });
         server.MapTopics(null, hub);
         AllocationReport.StartIfRequested(() => (hub.Counters.Delivered, hub.Counters.Published));
         return hub;

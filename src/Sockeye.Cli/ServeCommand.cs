@@ -40,6 +40,8 @@ internal static class ServeCommand
         deflate.AddToServe(command);
         var broadcast = new BroadcastOptions();
         broadcast.AddTo(command);
+        var redis = new RedisCliOptions();
+        redis.AddTo(command);
         var exec = new ExecOptions();
         foreach (Option option in exec.All)
         {
@@ -70,6 +72,12 @@ internal static class ServeCommand
                     await Console.Error.WriteLineAsync($"sockeye: {broadcastError}").ConfigureAwait(false);
                     return 2;
                 }
+            }
+
+            if (redis.Check(parse, broadcast.Enabled(parse) && execSettings is null) is { } redisError)
+            {
+                await Console.Error.WriteLineAsync($"sockeye: {redisError}").ConfigureAwait(false);
+                return 2;
             }
 
             if (parse.GetValue(inline) ?? execSettings is null)
@@ -128,7 +136,8 @@ internal static class ServeCommand
             });
             await using var server = new WebSocketServer(options);
             ExecHost? bridge = execSettings is null ? null : ExecHost.Map(server, execSettings, logging, topics);
-            await using TopicHub? hub = topics is null || bridge is not null ? null : BroadcastOptions.Map(server, topics, logging);
+            await using Sockeye.Redis.RedisBackplane? backplane = await redis.ConnectAsync(parse, logging, cancellationToken).ConfigureAwait(false);
+            await using TopicHub? hub = topics is null || bridge is not null ? null : BroadcastOptions.Map(server, topics, logging, backplane);
             if (bridge is null && hub is null)
             {
                 server.MapFallback(EchoAsync);

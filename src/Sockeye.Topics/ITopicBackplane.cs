@@ -8,7 +8,8 @@ namespace Sockeye.Topics;
 /// </summary>
 /// <remarks>
 /// Contract: per topic, <see cref="ITopicSink.OnMessage"/> is called one message at a time, in offset order, with no
-/// gap within an epoch; a backplane that loses continuity (a restart without persistent history) starts a new epoch.
+/// gap within an epoch; a backplane that loses continuity (a restart without persistent history) starts a new epoch,
+/// and a node that cannot deliver a range it missed calls <see cref="ITopicSink.OnDiscontinuity"/> before going on.
 /// </remarks>
 public interface ITopicBackplane : IAsyncDisposable
 {
@@ -54,6 +55,14 @@ public interface ITopicSink
 
     /// <summary>A member joined (<paramref name="joined"/>) or left a topic this node subscribed to.</summary>
     void OnPresence(string topic, PresenceMember member, bool joined);
+
+    /// <summary>
+    /// The topic's stream did not continue from the last message delivered: messages may be missing (the backplane
+    /// lost them, or the stream restarted in a new epoch). Delivery continues after <paramref name="current"/>; the
+    /// node's subscribers must be told (<c>reset</c>, docs/protocol.md §5), never left with a silent gap. Called in
+    /// order with <see cref="OnMessage"/>.
+    /// </summary>
+    void OnDiscontinuity(string topic, StreamPosition current);
 }
 
 /// <summary>The answer to <see cref="ITopicBackplane.ReadAsync"/>.</summary>

@@ -188,10 +188,26 @@ public sealed partial class TopicHub
                 }
             }
 
+            // Parked: live messages and the discontinuities between them, in delivery order. A message of another
+            // stream than the one we are at is from before a discontinuity the read already saw: skipped.
+            string epoch = read.Current.Epoch;
             foreach (TopicMessage message in parked)
             {
-                bool sameStream = string.Equals(message.Position.Epoch, read.Current.Epoch, StringComparison.Ordinal);
-                if (!sameStream || message.Position.Offset > last)
+                bool sameStream = string.Equals(message.Position.Epoch, epoch, StringComparison.Ordinal);
+                if (message.IsDiscontinuity)
+                {
+                    if (!sameStream || message.Position.Offset > last)
+                    {
+                        if (owner.Format == TopicFormat.V1)
+                        {
+                            owner.EnqueueControl(V1Writer.Reset(subscription.Topic, message.Position));
+                        }
+
+                        epoch = message.Position.Epoch;
+                        last = message.Position.Offset;
+                    }
+                }
+                else if (sameStream && message.Position.Offset > last)
                 {
                     owner.Enqueue(message, subscription);
                     last = message.Position.Offset;
@@ -302,6 +318,44 @@ public sealed partial class TopicHub
                 {
                     subscription.Owner.Enqueue(message, subscription);
                 }
+            }
+        }
+    }
+
+    /// <inheritdoc/>
+    void ITopicSink.OnDiscontinuity(string topic, StreamPosition current)
+    {
+        if (!_topics.TryGetValue(topic, out LocalTopic? local))
+        {
+            return;
+        }
+
+        _log.LogWarning("topics: '{Topic}' continues at {Epoch}:{Offset} after a discontinuity; its subscribers are told to reset", topic, current.Epoch, current.Offset);
+        lock (local.Lock)
+        {
+            List<Subscriber>? receivers = null;
+            foreach (Subscription subscription in local.Subscriptions)
+            {
+                if (subscription.Parked is { } parked)
+                {
+                    parked.Add(TopicMessage.Discontinuity(topic, current)); // placed among the parked messages, see JoinHistoryAndLive
+                }
+                else if (subscription.Active && subscription.Owner.Format == TopicFormat.V1)
+                {
+                    (receivers ??= []).Add(subscription.Owner);
+                }
+            }
+
+            if (receivers is null)
+            {
+                return;
+            }
+
+            // Plain clients have no way to hear of it; sockeye.v1 clients get one shared `reset`, in order with messages.
+            var frame = new ControlFrame(V1Writer.Reset(topic, current), receivers.Count);
+            foreach (Subscriber receiver in receivers)
+            {
+                receiver.EnqueueControl(frame);
             }
         }
     }

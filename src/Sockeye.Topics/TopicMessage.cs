@@ -42,6 +42,20 @@ public sealed class TopicMessage
     public long PublishedAtMs { get; private set; }
 
     /// <summary>
+    /// Not a message but the place of a discontinuity (<see cref="ITopicSink.OnDiscontinuity"/>) among the messages
+    /// parked for a subscription being set up; <see cref="Position"/> is the position the stream continues from.
+    /// </summary>
+    internal bool IsDiscontinuity { get; private set; }
+
+    /// <summary>A marker for a discontinuity at <paramref name="position"/>, holding one reference (the caller's).</summary>
+    internal static TopicMessage Discontinuity(string topic, StreamPosition position)
+    {
+        TopicMessage marker = Create(topic, position, MessageType.Text, []);
+        marker.IsDiscontinuity = true;
+        return marker;
+    }
+
+    /// <summary>
     /// Frames <paramref name="payload"/> (one copy, into a pooled buffer) and returns a message holding one reference
     /// (the caller's). Text must be valid UTF-8 (<see cref="ArgumentException"/> otherwise).
     /// </summary>
@@ -99,6 +113,7 @@ public sealed class TopicMessage
         Interlocked.Exchange(ref _raw, null)?.Dispose();
         Interlocked.Exchange(ref _v1, null)?.Dispose();
         Topic = "";
+        IsDiscontinuity = false;
         if (Interlocked.Increment(ref s_pooled) <= MaxPooled)
         {
             s_pool.Add(this);

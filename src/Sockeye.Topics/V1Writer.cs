@@ -121,6 +121,15 @@ internal static class V1Writer
         return End(writer);
     }
 
+    public static PreparedMessage Reset(string topic, StreamPosition current)
+    {
+        Utf8JsonWriter writer = Begin("reset");
+        writer.WriteString("topic"u8, topic);
+        writer.WriteString("epoch"u8, current.Epoch);
+        writer.WriteNumber("offset"u8, current.Offset);
+        return End(writer);
+    }
+
     public static PreparedMessage Dropped(string topic, long from, long to)
     {
         Utf8JsonWriter writer = Begin("dropped");
