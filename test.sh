@@ -9,7 +9,7 @@
 #   ./test.sh --list               # list the stages
 #
 # Stages: setup build unit security conformance-server conformance-client interop-node interop-python
-#         browser cli exec adversarial redis soak bench-smoke
+#         browser cli exec adversarial redis soak bench-smoke package native
 # Aliases: conformance = conformance-server conformance-client; interop = interop-node interop-python;
 #          node = interop-node; python = interop-python; all = every stage.
 # Logs go to artifacts/logs/<stage>.log, conformance reports to artifacts/conformance/{server,client}.
@@ -18,9 +18,9 @@ set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$ROOT"
 
-ALL_STAGES=(setup build unit security conformance-server conformance-client interop-node interop-python browser cli exec adversarial redis soak bench-smoke)
+ALL_STAGES=(setup build unit security conformance-server conformance-client interop-node interop-python browser cli exec adversarial redis soak bench-smoke package native)
 STAGE_TIMEOUT_DEFAULT=1200   # seconds; a hung stage is killed and counted as failed
-declare -A STAGE_TIMEOUT=([setup]=1500 [build]=1200 [unit]=1500 [conformance-server]=1200 [conformance-client]=1200 [bench-smoke]=1500)
+declare -A STAGE_TIMEOUT=([setup]=1500 [build]=1200 [unit]=1500 [conformance-server]=1200 [conformance-client]=1200 [bench-smoke]=1500 [native]=1500)
 
 export CONFIG=Release
 export ARTIFACTS="$ROOT/artifacts"
@@ -110,13 +110,15 @@ stage_setup() {
   command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
   command -v openssl >/dev/null 2>&1 || missing+=(openssl)
   command -v curl >/dev/null 2>&1 || missing+=(curl)
+  command -v clang >/dev/null 2>&1 || missing+=(clang)           # native AOT (the native stage)
+  [[ -f /usr/include/zlib.h ]] || missing+=(zlib1g-dev)
   if ((${#missing[@]})); then
     say "installing with apt: ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
     apt-get -o DPkg::Lock::Timeout=600 update || rc=1
     apt-get -o DPkg::Lock::Timeout=600 install -y "${missing[@]}" || rc=1
   else
-    say "apt packages present: chromium python3-websockets redis-server openssl curl"
+    say "apt packages present: chromium python3-websockets redis-server openssl curl clang zlib1g-dev"
   fi
   if [[ ! -d tests/interop/node_modules/ws || ! -d tests/interop/node_modules/playwright-core ]]; then
     say "npm ci in tests/interop"
@@ -257,7 +259,19 @@ stage_bench_smoke() {
   bash bench/run.sh --smoke
 }
 
-export -f stage_setup stage_build stage_unit stage_conformance_server stage_conformance_client \
+# The NuGet packages (README, license, repository, Source Link, symbols) and the `sockeye` .NET tool installed from
+# them with `dotnet tool install -g`, then run (tests/package/tool.sh).
+stage_package() {
+  require_file "$SOCKEYE_DLL" || return 1
+  bash tests/package/tool.sh --no-build
+}
+
+# The native AOT `sockeye`: published with no trimming/AOT warning, run without .NET, start-up time next to the dll's.
+stage_native() {
+  bash tests/package/native.sh "$SOCKEYE_DLL"
+}
+
+export -f stage_package stage_native stage_setup stage_build stage_unit stage_conformance_server stage_conformance_client \
   stage_interop_node stage_interop_python stage_browser stage_exec stage_adversarial stage_bench_smoke stage_security stage_soak stage_cli \
   stage_redis
 
@@ -303,7 +317,7 @@ for arg in "$@"; do
     node) selected+=(interop-node) ;;
     python) selected+=(interop-python) ;;
     bench) selected+=(bench-smoke) ;;
-    setup | build | unit | security | conformance-server | conformance-client | interop-node | interop-python | browser | cli | exec | adversarial | redis | soak | bench-smoke)
+    setup | build | unit | security | conformance-server | conformance-client | interop-node | interop-python | browser | cli | exec | adversarial | redis | soak | bench-smoke | package | native)
       selected+=("$arg") ;;
     *) say "unknown stage '$arg' (stages: ${ALL_STAGES[*]}; aliases: all conformance interop node python bench)"; exit 2 ;;
   esac
