@@ -19,7 +19,7 @@ internal sealed class TopicPeer : IAsyncDisposable
     private TopicPeer(string? subprotocol, long maxSendBuffer)
     {
         (InMemoryTransport server, InMemoryTransport client) = InMemoryTransport.CreatePair(
-            new PipeOptions(pool: BlockPool.Instance, pauseWriterThreshold: 64 * 1024, resumeWriterThreshold: 32 * 1024, useSynchronizationContext: false));
+            new PipeOptions(pauseWriterThreshold: 64 * 1024, resumeWriterThreshold: 32 * 1024, useSynchronizationContext: false));
         var options = new WebSocketOptions { PingInterval = TimeSpan.Zero, MaxSendBuffer = maxSendBuffer, SendTimeout = TimeSpan.FromMinutes(5), CloseTimeout = TimeSpan.FromSeconds(1) };
         Server = WebSocketConnection.Open(server, Role.Server, options, subprotocol);
         Client = WebSocketConnection.Open(client, Role.Client, options, subprotocol);
