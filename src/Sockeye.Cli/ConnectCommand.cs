@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using System.Security.Authentication;
 using Microsoft.Extensions.Logging;
 using Sockeye.Client;
+using Sockeye.Topics;
 
 namespace Sockeye.Cli;
 
@@ -31,11 +32,13 @@ internal static class ConnectCommand
         var connectTimeout = new Option<double>("--connect-timeout") { Description = "Seconds allowed for the TCP connect, TLS handshake and WebSocket handshake together; the error says which step got no answer.", DefaultValueFactory = _ => 10, HelpName = "SECONDS" }.Seconds(zero: false);
         var binary = new Option<bool>("--binary") { Description = "Send all of stdin as ONE binary message, streamed in fragments as it is read (default: each line is a text message). Empty stdin sends nothing." };
         var quietTime = new Option<double>("--quiet-time") { Description = "After stdin EOF, close 1000 once nothing has arrived for SECONDS (default: keep printing until the server closes).", HelpName = "SECONDS" }.Seconds(zero: true);
+        var topic = new Option<string?>("--topic") { Description = "Speak the topics protocol (sockeye.v1, e.g. with 'serve --broadcast'): print every message of TOPIC, publish each stdin line to it with acknowledgement, reconnect and resume by itself. At exit stderr shows the last position for --since.", HelpName = "TOPIC" };
+        var since = new Option<string?>("--since") { Description = "With --topic, resume after this position (EPOCH:OFFSET, as printed at exit): the missed messages come first if the server still has them, otherwise stderr says it could not resume.", HelpName = "POSITION" };
         var noWait = new Option<bool>("--no-wait") { Description = "Close 1000 as soon as stdin ends (messages that arrive before the server's close reply are still printed, but a server may stop sending when it sees the close)." };
 
         var command = new Command("connect", "Connect to a WebSocket server. Each stdin line is sent as a text message (--binary: all of stdin as one binary message); each received text message is printed as one line, a binary message as one line 'bin:' + base64 of its payload, streamed as it arrives. After stdin EOF it keeps printing until the server closes (--quiet-time, --no-wait: close sooner), then closes 1000. When the server closes, 'sockeye: closed: CODE MEANING: REASON' goes to stderr. Exit 0 for a normal close (1000, 1001, 1005), 1 for any other close or a failed connect, 2 for bad usage, 130 after Ctrl-C.")
         {
-            url, echo, subprotocols, headers, maxMessage, logLevel, insecure, pingInterval, pingTimeout, connectTimeout, binary, quietTime, noWait,
+            url, echo, subprotocols, headers, maxMessage, logLevel, insecure, pingInterval, pingTimeout, connectTimeout, binary, quietTime, noWait, topic, since,
         };
         var deflate = new DeflateCliOptions();
         deflate.AddToConnect(command);
@@ -94,6 +97,28 @@ internal static class ConnectCommand
                 }
 
                 options.Headers.Add(new(h[..colon].Trim(), h[(colon + 1)..].Trim()));
+            }
+
+            if (parse.GetValue(topic) is { } topicName)
+            {
+                if (echoing || parse.GetValue(binary))
+                {
+                    await Console.Error.WriteLineAsync("sockeye: --topic publishes stdin lines; it cannot be combined with --echo or --binary").ConfigureAwait(false);
+                    return ParseErrors.ExitCode;
+                }
+
+                var topicStdin = new ConnectStdin
+                {
+                    CloseAtEof = parse.GetValue(noWait),
+                    QuietTime = quiet ? TimeSpan.FromSeconds(parse.GetValue(quietTime)) : null,
+                };
+                return await TopicConnect.RunAsync(target, options, topicName, parse.GetValue(since), topicStdin, cancellationToken).ConfigureAwait(false);
+            }
+
+            if (parse.GetValue(since) is not null)
+            {
+                await Console.Error.WriteLineAsync("sockeye: --since needs --topic").ConfigureAwait(false);
+                return ParseErrors.ExitCode;
             }
 
             WebSocketConnection connection;

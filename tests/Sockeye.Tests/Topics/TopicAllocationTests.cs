@@ -65,9 +65,10 @@ public class TopicAllocationTests(ITestOutputHelper output)
         long allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
         double perDelivery = (double)allocated / (Measured * (long)Subscribers);
         output.WriteLine($"{allocated} bytes for {Measured} publishes x {Subscribers} subscribers = {perDelivery:F4} B/delivery, {(double)allocated / Measured:F2} B/publish");
-        // A per-message allocation would be at least 24 bytes x 20,000; per delivery, x 50 more. What remains is
-        // noise (the runtime's own bookkeeping), far below one allocation per message.
-        Assert.True(allocated < 24L * Measured / 10, $"{allocated} bytes allocated for {Measured} publishes to {Subscribers} subscribers");
+        // A per-message allocation would be at least 24 bytes x 20,000 (480 KB); per delivery, x 50 more (24 MB).
+        // The counter is process-wide, so what other tests' leftovers (timers, closing connections) allocate meanwhile
+        // counts too: seen up to ~50 KB in a full run. The bound is half of the smallest per-message allocation.
+        Assert.True(allocated < 24L * Measured / 2, $"{allocated} bytes allocated for {Measured} publishes to {Subscribers} subscribers");
         foreach (Drain drain in drains)
         {
             drain.Stop();
