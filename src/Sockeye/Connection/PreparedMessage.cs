@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Collections.Concurrent;
+using Sockeye.Extensions;
 using Sockeye.Protocol;
 
 namespace Sockeye;
@@ -47,6 +48,82 @@ public sealed class PreparedMessage : IDisposable
     /// <summary>The whole frame as it goes on the wire.</summary>
     internal ReadOnlyMemory<byte> Frame => _buffer.AsMemory(0, _length);
 
+    // The message compressed once (RFC 7692 §7.2.1) for connections whose compressor keeps no context, so every such
+    // connection with the same settings can take the same bytes; one slot, for the first settings asked for.
+    private readonly Lock _deflateGate = new();
+    private byte[]? _deflated;
+    private int _deflatedLength;
+    private int _deflatedKey = NoDeflatedFrame;
+    private const int NoDeflatedFrame = -1;
+
+    /// <summary>
+    /// The frame for a connection with <paramref name="deflate"/> agreed: compressed once and shared when the
+    /// connection compresses each message on its own and the message is over its threshold, otherwise the plain
+    /// frame (any message may go uncompressed, §6). With context takeover the compressor's state belongs to one
+    /// connection, so shared bytes are impossible; such connections get the plain frame.
+    /// </summary>
+    internal ReadOnlyMemory<byte> FrameFor(PerMessageDeflate? deflate)
+    {
+        int payloadLength = _length - _headerLength;
+        if (deflate is null || !deflate.SendsIndependently || !deflate.ShouldCompress(payloadLength))
+        {
+            return Frame;
+        }
+
+        lock (_deflateGate)
+        {
+            if (_deflatedKey == NoDeflatedFrame)
+            {
+                _deflatedKey = deflate.SendSettingsKey;
+                Compress(deflate, payloadLength);
+            }
+
+            // Another settings set took the slot, or compressing did not make it smaller: the plain frame.
+            return _deflatedKey == deflate.SendSettingsKey && _deflated is not null ? _deflated.AsMemory(0, _deflatedLength) : Frame;
+        }
+    }
+
+    private void Compress(PerMessageDeflate deflate, int payloadLength)
+    {
+        ReadOnlySpan<byte> payload = _buffer.AsSpan(_headerLength, payloadLength);
+        int room = payloadLength + (payloadLength >> 8) + 64;
+        byte[] scratch = ArrayPool<byte>.Shared.Rent(room);
+        ZlibDeflater deflater = ZlibPool.RentDeflater(deflate.SendWindowBits, deflate.Level, deflate.MemoryLevel);
+        try
+        {
+            int filled = deflater.Compress(payload, scratch, ZlibNative.ZSyncFlush, out int consumed, out bool done);
+            if (!done || consumed != payloadLength)
+            {
+                return; // did not fit the generous bound: not worth it
+            }
+
+            ReadOnlySpan<byte> data = scratch.AsSpan(0, filled);
+            if (data.EndsWith(PerMessageDeflate.Tail))
+            {
+                data = data[..^4];
+            }
+
+            if (data.Length >= payloadLength)
+            {
+                return;
+            }
+
+            Opcode opcode = Type == MessageType.Text ? Opcode.Text : Opcode.Binary;
+            int header = FrameHeader.GetSize(data.Length, masked: false);
+            int size = header + data.Length;
+            byte[] frame = size <= LargestPooled ? s_buffers.Rent(size) : ArrayPool<byte>.Shared.Rent(size);
+            FrameHeader.Write(frame, fin: true, opcode, data.Length, masked: false, maskingKey: 0, PerMessageDeflate.Rsv1);
+            data.CopyTo(frame.AsSpan(header));
+            _deflated = frame;
+            _deflatedLength = header + data.Length;
+        }
+        finally
+        {
+            ZlibPool.Return(deflater);
+            ArrayPool<byte>.Shared.Return(scratch);
+        }
+    }
+
     /// <summary>
     /// Frames <paramref name="payload"/> as one final, unmasked <paramref name="type"/> frame. Text payloads must be
     /// valid UTF-8 (§5.6); <see cref="ArgumentException"/> otherwise.
@@ -82,6 +159,18 @@ public sealed class PreparedMessage : IDisposable
     /// <summary>Returns the frame's buffer to the pool and recycles this object.</summary>
     public void Dispose()
     {
+        lock (_deflateGate)
+        {
+            if (_deflated is { } deflated)
+            {
+                (deflated.Length <= LargestPooled ? s_buffers : ArrayPool<byte>.Shared).Return(deflated);
+            }
+
+            _deflated = null;
+            _deflatedLength = 0;
+            _deflatedKey = NoDeflatedFrame;
+        }
+
         // Atomic, so a racing second Dispose can never return the buffer twice.
         byte[] buffer = Interlocked.Exchange(ref _buffer, []);
         if (buffer.Length == 0)

@@ -143,14 +143,14 @@ public sealed partial class WebSocketConnection
 
                 if (one is not null)
                 {
-                    _output.Write(one.Frame.Span);
+                    _output.Write(one.FrameFor(_deflate).Span);
                 }
                 else
                 {
                     long sinceFlush = 0;
                     for (int i = 0; i < many.Length; i++)
                     {
-                        ReadOnlyMemory<byte> frame = many.Span[i].Frame;
+                        ReadOnlyMemory<byte> frame = many.Span[i].FrameFor(_deflate);
                         _output.Write(frame.Span);
                         sinceFlush += frame.Length;
                         if (sinceFlush >= FlushChunk && i < many.Length - 1)

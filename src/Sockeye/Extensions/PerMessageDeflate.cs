@@ -29,6 +29,11 @@ internal sealed class PerMessageDeflate : IWebSocketExtension
         bool sendTakeover = !(server ? agreed.ServerNoContextTakeover : agreed.ClientNoContextTakeover);
         bool receiveTakeover = !(server ? agreed.ClientNoContextTakeover : agreed.ServerNoContextTakeover);
         int level = options.CompressionLevel, memLevel = options.MemoryLevel;
+        SendsIndependently = !sendTakeover;
+        SendSettingsKey = (sendBits * 100) + (level * 10) + memLevel;
+        SendWindowBits = sendBits;
+        Level = level;
+        MemoryLevel = memLevel;
         Outbound = new ZlibContext<ZlibDeflater>(() => ZlibPool.RentDeflater(sendBits, level, memLevel), sendTakeover, options.IdleRelease);
         Inbound = new ZlibContext<ZlibInflater>(() => ZlibPool.RentInflater(receiveBits), receiveTakeover, options.IdleRelease);
     }
@@ -40,6 +45,21 @@ internal sealed class PerMessageDeflate : IWebSocketExtension
     public string Header => Parameters.Header;
 
     public PerMessageDeflateParameters Parameters { get; }
+
+    /// <summary>
+    /// Our messages are compressed each on its own (no context takeover on our side, §7.1.1), so a message compressed
+    /// once with <see cref="SendSettingsKey"/>'s settings is valid on every connection that agreed the same.
+    /// </summary>
+    public bool SendsIndependently { get; }
+
+    /// <summary>Window bits, level and memory level of our compressor, as one comparable number.</summary>
+    public int SendSettingsKey { get; }
+
+    public int SendWindowBits { get; }
+
+    public int Level { get; }
+
+    public int MemoryLevel { get; }
 
     /// <summary>Compressor context for messages this side sends.</summary>
     public ZlibContext<ZlibDeflater> Outbound { get; }
