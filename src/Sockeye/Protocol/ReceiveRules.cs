@@ -132,7 +132,9 @@ public struct ReceiveRules
         }
 
         bool compressed = (header.Rsv & 0b100) != 0 || (header.Opcode == Opcode.Continuation && MessageCompressed);
-        if (header.PayloadLength > _maxFrameSize + (compressed ? CompressionSlack(_maxFrameSize) : 0))
+        // Compared by difference, not by adding the slack to the limit: a limit of long.MaxValue ("no limit") would
+        // overflow and refuse every compressed frame.
+        if (header.PayloadLength > _maxFrameSize && header.PayloadLength - _maxFrameSize > (compressed ? CompressionSlack(_maxFrameSize) : 0))
         {
             return ProtocolError.TooBig("frame exceeds the maximum frame size");
         }
@@ -156,7 +158,9 @@ public struct ReceiveRules
 
         bool continuing = header.Opcode == Opcode.Continuation;
         bool compressed = continuing ? MessageCompressed : (header.Rsv & 0b100) != 0;
-        long limit = _maxMessageSize + (compressed ? CompressionSlack(_maxMessageSize) : 0);
+        // Saturating: a limit of long.MaxValue ("no limit") plus the slack must not wrap around.
+        long slack = compressed ? CompressionSlack(_maxMessageSize) : 0;
+        long limit = _maxMessageSize > long.MaxValue - slack ? long.MaxValue : _maxMessageSize + slack;
         long total = (continuing ? MessageLength : 0) + header.PayloadLength;
         // Fragment floods: a non-final fragment costs at least _minFragmentCharge, so a flood of tiny or empty
         // fragments hits the limit after maxMessageSize / _minFragmentCharge frames.

@@ -227,4 +227,14 @@ public class ReceiveRulesTests
         Assert.Equal(CloseCode.MessageTooBig,
             rules.OnHeader(Frame(Role.Server, Opcode.Continuation, 9), out _, unlimitedMessage: true).CloseCode);
     }
+
+    [Fact]
+    public void An_unlimited_frame_size_accepts_compressed_frames_without_overflowing()
+    {
+        // long.MaxValue means "no frame limit" (sockeye connect printing); limit + compression slack used to overflow.
+        var rules = new ReceiveRules(Role.Client, long.MaxValue, long.MaxValue, allowedRsv: 0b100);
+        Assert.False(Check(ref rules, Frame(Role.Client, Opcode.Text, 40, rsv: 0b100)).IsError);
+        var limited = new ReceiveRules(Role.Client, 100, 100, allowedRsv: 0b100);
+        Assert.True(Check(ref limited, Frame(Role.Client, Opcode.Text, 100 + ReceiveRules.CompressionSlack(100) + 1, rsv: 0b100)).IsError);
+    }
 }
