@@ -138,11 +138,13 @@ stage_build() {
 stage_unit() {
   require_file tests/Sockeye.Tests/bin/$CONFIG/net10.0/Sockeye.Tests.dll || return 1
   require_file tests/Sockeye.Hosting.Tests/bin/$CONFIG/net10.0/Sockeye.Hosting.Tests.dll || return 1
+  local rc=0
   dotnet test tests/Sockeye.Tests/Sockeye.Tests.csproj -c "$CONFIG" --no-build \
-    --results-directory "$ARTIFACTS/test-results" --logger "trx;LogFileName=unit.trx" --logger "console;verbosity=normal" || return 1
+    --results-directory "$ARTIFACTS/test-results" --logger "trx;LogFileName=unit.trx" --logger "console;verbosity=normal" || rc=1
   # The generic-host integration (src/Sockeye.Hosting), against a real host on a loopback port.
   dotnet test tests/Sockeye.Hosting.Tests/Sockeye.Hosting.Tests.csproj -c "$CONFIG" --no-build \
-    --results-directory "$ARTIFACTS/test-results" --logger "trx;LogFileName=unit-hosting.trx" --logger "console;verbosity=normal"
+    --results-directory "$ARTIFACTS/test-results" --logger "trx;LogFileName=unit-hosting.trx" --logger "console;verbosity=normal" || rc=1
+  return "$rc"
 }
 
 # Attack-class regression tests over loopback sockets, and a short bounded fuzz of the parsers and the engine.
