@@ -42,6 +42,8 @@ internal static class ServeCommand
         broadcast.AddTo(command);
         var redis = new RedisCliOptions();
         redis.AddTo(command);
+        var metrics = new MetricsOptions();
+        metrics.AddTo(command);
         var exec = new ExecOptions();
         foreach (Option option in exec.All)
         {
@@ -141,6 +143,13 @@ internal static class ServeCommand
             if (bridge is null && hub is null)
             {
                 server.MapFallback(EchoAsync);
+            }
+
+            using OpenTelemetry.Metrics.MeterProvider? meters = metrics.Start(parse, log, out string? metricsError, out int metricsExit);
+            if (metricsError is not null)
+            {
+                await Console.Error.WriteLineAsync($"sockeye: {metricsError}").ConfigureAwait(false);
+                return metricsExit;
             }
 
             using var shutdown = new ShutdownSignal();
