@@ -136,6 +136,13 @@ internal static class ServeCommand
                 ExecMode.Proxy => 2,                // the socket and the backend's
                 _ => 1,
             });
+            using OpenTelemetry.Metrics.MeterProvider? meters = metrics.Start(parse, log, out string? metricsError, out int metricsExit);
+            if (metricsError is not null)
+            {
+                await Console.Error.WriteLineAsync($"sockeye: {metricsError}").ConfigureAwait(false);
+                return metricsExit;
+            }
+
             await using var server = new WebSocketServer(options);
             ExecHost? bridge = execSettings is null ? null : ExecHost.Map(server, execSettings, logging, topics);
             await using Sockeye.Redis.RedisBackplane? backplane = await redis.ConnectAsync(parse, logging, cancellationToken).ConfigureAwait(false);
@@ -143,13 +150,6 @@ internal static class ServeCommand
             if (bridge is null && hub is null)
             {
                 server.MapFallback(EchoAsync);
-            }
-
-            using OpenTelemetry.Metrics.MeterProvider? meters = metrics.Start(parse, log, out string? metricsError, out int metricsExit);
-            if (metricsError is not null)
-            {
-                await Console.Error.WriteLineAsync($"sockeye: {metricsError}").ConfigureAwait(false);
-                return metricsExit;
             }
 
             using var shutdown = new ShutdownSignal();

@@ -50,6 +50,9 @@ public sealed partial class TopicHub : ITopicSink, IAsyncDisposable
     /// <summary>Where the hub's streams live.</summary>
     public ITopicBackplane Backplane { get; }
 
+    /// <summary>This hub's meter (<see cref="TopicHubMetrics"/>), for tests that must not see other hubs' counts.</summary>
+    internal System.Diagnostics.Metrics.Meter Meter => _meter;
+
     /// <summary>Counts since the hub started.</summary>
     public TopicHubCounters Counters => new(
         Interlocked.Read(ref _published), Interlocked.Read(ref _delivered), Interlocked.Read(ref _dropped), Interlocked.Read(ref _slowClosed));
