@@ -8,7 +8,7 @@ namespace Sockeye.Tests.Diagnostics;
 
 // The meter is process-wide: these tests run alone (after the parallel ones) so no other test's traffic is counted.
 [CollectionDefinition(nameof(MetricsTests), DisableParallelization = true)]
-public sealed class MetricsCollection;
+public sealed class SerialMetricsTests;
 
 [Collection(nameof(MetricsTests))]
 public sealed class MetricsTests
