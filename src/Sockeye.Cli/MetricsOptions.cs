@@ -12,7 +12,7 @@ namespace Sockeye.Cli;
 /// <summary><c>serve --metrics [HOST:]PORT</c>: the Sockeye meters in Prometheus text format at <c>/metrics</c>.</summary>
 internal sealed class MetricsOptions
 {
-    private readonly Option<string?> _metrics = new("--metrics") { Description = "Serve the server's metrics (connections, handshakes, messages, bytes, closes, topics) in Prometheus text format at http://HOST:PORT/metrics, on a port of its own. HOST defaults to localhost; * listens on every address (docs/architecture.md#metrics)." };
+    private readonly Option<string?> _metrics = new("--metrics") { Description = "Serve the server's metrics (connections, handshakes, messages, bytes, closes, topics) in Prometheus text format at http://HOST:PORT/metrics, on a port of its own. HOST defaults to localhost; scrape with the same host name (HttpListener matches the Host header); * answers any name on every address (docs/architecture.md)." };
 
     public void AddTo(Command command)
     {
