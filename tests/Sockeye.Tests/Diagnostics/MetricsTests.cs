@@ -113,6 +113,34 @@ public sealed class MetricsTests
     }
 
     [Fact]
+    public void Counting_a_message_allocates_nothing_while_listened_to()
+    {
+        using var listener = new MeterListener();
+        long total = 0;
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == SockeyeMetrics.MeterName)
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, _, _) => total += value);
+        listener.Start();
+        SockeyeMetrics.Received(1, endOfMessage: true); // warm up
+        SockeyeMetrics.Sent(1, 1);
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 10_000; i++)
+        {
+            SockeyeMetrics.Received(100, endOfMessage: true);
+            SockeyeMetrics.Sent(100, 1);
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(4 + (10_000 * 202), total);
+    }
+
+    [Fact]
     public async Task Refused_upgrade_is_counted_with_its_status()
     {
         using var recorder = new Recorder(i => i.Meter.Name == SockeyeMetrics.MeterName);
