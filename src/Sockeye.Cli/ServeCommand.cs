@@ -42,6 +42,8 @@ internal static class ServeCommand
         broadcast.AddTo(command);
         var redis = new RedisCliOptions();
         redis.AddTo(command);
+        var metrics = new MetricsOptions();
+        metrics.AddTo(command);
         var exec = new ExecOptions();
         foreach (Option option in exec.All)
         {
@@ -134,6 +136,13 @@ internal static class ServeCommand
                 ExecMode.Proxy => 2,                // the socket and the backend's
                 _ => 1,
             });
+            using OpenTelemetry.Metrics.MeterProvider? meters = metrics.Start(parse, log, out string? metricsError, out int metricsExit);
+            if (metricsError is not null)
+            {
+                await Console.Error.WriteLineAsync($"sockeye: {metricsError}").ConfigureAwait(false);
+                return metricsExit;
+            }
+
             await using var server = new WebSocketServer(options);
             ExecHost? bridge = execSettings is null ? null : ExecHost.Map(server, execSettings, logging, topics);
             await using Sockeye.Redis.RedisBackplane? backplane = await redis.ConnectAsync(parse, logging, cancellationToken).ConfigureAwait(false);

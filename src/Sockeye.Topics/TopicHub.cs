@@ -26,6 +26,7 @@ public sealed partial class TopicHub : ITopicSink, IAsyncDisposable
     private long _delivered;
     private long _dropped;
     private long _slowClosed;
+    private readonly System.Diagnostics.Metrics.Meter _meter;
     // So the first drop is logged at once (long.MinValue would overflow `now - last` and silence it for good).
     private long _lastDropLogMs = -DropLogIntervalMs;
     private long _droppedSinceLog;
@@ -40,6 +41,7 @@ public sealed partial class TopicHub : ITopicSink, IAsyncDisposable
         Backplane.Attach(this);
         _log = Options.Logger ?? NullLogger.Instance;
         _node = Options.NodeName ?? Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3));
+        _meter = TopicHubMetrics.Create(this);
     }
 
     /// <summary>The hub's settings.</summary>
@@ -47,6 +49,9 @@ public sealed partial class TopicHub : ITopicSink, IAsyncDisposable
 
     /// <summary>Where the hub's streams live.</summary>
     public ITopicBackplane Backplane { get; }
+
+    /// <summary>This hub's meter (<see cref="TopicHubMetrics"/>), for tests that must not see other hubs' counts.</summary>
+    internal System.Diagnostics.Metrics.Meter Meter => _meter;
 
     /// <summary>Counts since the hub started.</summary>
     public TopicHubCounters Counters => new(
@@ -110,6 +115,7 @@ public sealed partial class TopicHub : ITopicSink, IAsyncDisposable
     /// <inheritdoc/>
     public async ValueTask DisposeAsync()
     {
+        _meter.Dispose();
         foreach (Subscriber owner in _subscribers.Values)
         {
             await DetachAsync(owner).ConfigureAwait(false);

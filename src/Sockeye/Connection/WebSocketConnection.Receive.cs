@@ -2,6 +2,7 @@ using System.Buffers;
 using System.IO.Pipelines;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using Sockeye.Diagnostics;
 using Sockeye.Extensions;
 using Sockeye.Protocol;
 
@@ -362,6 +363,7 @@ public sealed partial class WebSocketConnection
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask DeliverAsync(WebSocketMessage message, bool fromPipe)
     {
+        SockeyeMetrics.Received(message.Payload.Length, message.EndOfMessage);
         _handoff.Deliver(message);
         _requestMode = await WaitForApplicationAsync().ConfigureAwait(false);
         _hasRequest = _requestMode != ReceiveMode.Discard;

@@ -3,6 +3,7 @@ using System.IO.Pipelines;
 using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text;
+using Sockeye.Diagnostics;
 using Sockeye.Protocol;
 
 namespace Sockeye;
@@ -144,6 +145,7 @@ public sealed partial class WebSocketConnection
                 if (one is not null)
                 {
                     _output.Write(one.FrameFor(_deflate).Span);
+                    SockeyeMetrics.Sent(one.Payload.Length, 1);
                 }
                 else
                 {
@@ -152,6 +154,7 @@ public sealed partial class WebSocketConnection
                     {
                         ReadOnlyMemory<byte> frame = many.Span[i].FrameFor(_deflate);
                         _output.Write(frame.Span);
+                        SockeyeMetrics.Sent(many.Span[i].Payload.Length, 1);
                         sinceFlush += frame.Length;
                         if (sinceFlush >= FlushChunk && i < many.Length - 1)
                         {
@@ -294,13 +297,14 @@ public sealed partial class WebSocketConnection
 
         bool masked = _role == Role.Client;
         uint key = masked && !compress ? NextMaskingKey() : 0;
+        long length = payload.Length;
         if (compress)
         {
             await WriteCompressedLockedAsync(opcode, fin, payload, cancellationToken).ConfigureAwait(false);
         }
         else if (text is not null)
         {
-            WriteTextFrame(opcode, text, masked, key);
+            length = WriteTextFrame(opcode, text, masked, key);
         }
         else
         {
@@ -321,6 +325,11 @@ public sealed partial class WebSocketConnection
                     }
                 }
             }
+        }
+
+        if (!isControl)
+        {
+            SockeyeMetrics.Sent(length, fin ? 1 : 0);
         }
 
         await FlushOrDeferAsync(cancellationToken).ConfigureAwait(false);
@@ -467,7 +476,7 @@ public sealed partial class WebSocketConnection
     }
 
     // Small texts are encoded straight into the output pipe: no intermediate byte array.
-    private void WriteTextFrame(Opcode opcode, string text, bool masked, uint key)
+    private int WriteTextFrame(Opcode opcode, string text, bool masked, uint key)
     {
         int byteCount = Encoding.UTF8.GetByteCount(text);
         WriteHeader(opcode, fin: true, byteCount, masked, key);
@@ -479,6 +488,7 @@ public sealed partial class WebSocketConnection
         }
 
         _output.Advance(written);
+        return written;
     }
 
     // §5.3: masking keys must be unpredictable, so they come from a cryptographic RNG, drawn 64 at a time.

@@ -5,6 +5,7 @@ using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Authentication;
 using Microsoft.Extensions.Logging;
+using Sockeye.Diagnostics;
 using Sockeye.Extensions;
 using Sockeye.Protocol;
 using Sockeye.Transport;
@@ -167,6 +168,7 @@ public sealed partial class WebSocketServer
     {
         reason = LogText.Escape(reason);
         _logger.LogInformation("{Remote} refused {Target} with {Status}: {Reason}", remote, LogText.Escape(target) ?? "request", status, reason);
+        SockeyeMetrics.HandshakeRefused(status);
         await transport.Output.WriteAsync(UpgradeRequest.BuildErrorResponse(status, reason)).ConfigureAwait(false);
     }
 
@@ -259,6 +261,8 @@ public sealed partial class WebSocketServer
             LogText.Escape(request.Path), LogText.Escape(handshake.Subprotocol) ?? "none", compression?.Header ?? "none");
 
         _connections[connection.Id] = connection;
+        SockeyeMetrics.ActiveConnections.Add(1);
+        SockeyeMetrics.HandshakeAccepted();
         connection.Start();
         _ = RunHandlerAsync(endpoint, connection);
         return true;
@@ -294,6 +298,8 @@ public sealed partial class WebSocketServer
             connection.StopReceiving();
             await connection.Completion.ConfigureAwait(false);
             _connections.TryRemove(connection.Id, out _);
+            SockeyeMetrics.ActiveConnections.Add(-1);
+            SockeyeMetrics.Closed(connection.CloseStatus);
             EndSession();
         }
     }
