@@ -252,7 +252,7 @@ public sealed partial class TopicHub : ITopicSink, IAsyncDisposable
             catch (TopicException ex)
             {
                 _log.LogInformation("topics: {Connection} refused on '{Topic}': {Reason}", connection, topic, ex.Message);
-                await connection.CloseAsync(1008, Truncate(ex.Message)).ConfigureAwait(false);
+                await connection.CloseAsync(1008, ex.Message).ConfigureAwait(false);
                 return;
             }
 
@@ -273,7 +273,7 @@ public sealed partial class TopicHub : ITopicSink, IAsyncDisposable
                 catch (TopicException ex)
                 {
                     _log.LogInformation("topics: publish by {Connection} to '{Topic}' refused: {Reason}", connection, topic, ex.Message);
-                    await connection.CloseAsync(1008, Truncate(ex.Message)).ConfigureAwait(false);
+                    await connection.CloseAsync(1008, ex.Message).ConfigureAwait(false);
                     return;
                 }
                 finally
@@ -298,22 +298,6 @@ public sealed partial class TopicHub : ITopicSink, IAsyncDisposable
         return rented.AsMemory(0, (int)payload.Length);
     }
 
-    // Close reasons are at most 123 bytes (RFC 6455 §5.5: control payloads ≤ 125, 2 for the code).
-    internal static string Truncate(string reason)
-    {
-        if (Encoding.UTF8.GetByteCount(reason) <= 123)
-        {
-            return reason;
-        }
-
-        int length = Math.Min(reason.Length, 120);
-        while (length > 0 && Encoding.UTF8.GetByteCount(reason.AsSpan(0, length)) > 120)
-        {
-            length--;
-        }
-
-        return string.Concat(reason.AsSpan(0, length), "...");
-    }
 }
 
 /// <summary>Counts of a <see cref="TopicHub"/>.</summary>

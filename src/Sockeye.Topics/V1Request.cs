@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Text.Json;
 
 namespace Sockeye.Topics;
@@ -43,19 +42,11 @@ internal struct V1Request
         ReadOnlyMemory<byte> json = frame;
         if (type == MessageType.Binary)
         {
-            if (frame.Length < 4)
+            if (V1BinaryFrame.Split(frame, out json, out request.Payload) is { } malformed)
             {
-                return "a binary frame must start with a 4-byte JSON length";
+                return malformed;
             }
 
-            uint length = BinaryPrimitives.ReadUInt32BigEndian(frame.Span);
-            if (length > frame.Length - 4)
-            {
-                return "the binary frame's JSON length is past its end";
-            }
-
-            json = frame.Slice(4, (int)length);
-            request.Payload = frame[(4 + (int)length)..];
             request.PayloadType = MessageType.Binary;
             request.HasText = true; // the payload is present, as binary
         }

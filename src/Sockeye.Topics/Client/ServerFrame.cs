@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Text;
 using System.Text.Json;
 
@@ -54,19 +53,11 @@ internal struct ServerFrame
         ReadOnlyMemory<byte> json = frame;
         if (type == MessageType.Binary)
         {
-            if (frame.Length < 4)
+            if (V1BinaryFrame.Split(frame, out json, out f.Payload) is { } malformed)
             {
-                return "a binary frame shorter than its 4-byte header";
+                return malformed;
             }
 
-            uint length = BinaryPrimitives.ReadUInt32BigEndian(frame.Span);
-            if (length > frame.Length - 4)
-            {
-                return "a binary frame whose JSON length is past its end";
-            }
-
-            json = frame.Slice(4, (int)length);
-            f.Payload = frame[(4 + (int)length)..];
             f.PayloadType = MessageType.Binary;
             f.HasPayload = true;
         }
