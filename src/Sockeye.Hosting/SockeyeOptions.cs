@@ -30,8 +30,27 @@ public sealed class SockeyeOptions
     /// <summary>Interval between server pings (default 20 s; zero turns pings off).</summary>
     public TimeSpan PingInterval { get; set; } = ConnectionDefaults.PingInterval;
 
+    /// <summary>A ping whose pong has not arrived within this time closes the connection with 1011 (default 20 s).</summary>
+    public TimeSpan PingTimeout { get; set; } = ConnectionDefaults.PingTimeout;
+
     /// <summary>A connection with no traffic for this long is closed (default zero: never).</summary>
     public TimeSpan IdleTimeout { get; set; } = ConnectionDefaults.IdleTimeout;
+
+    /// <summary>How long a send may wait for a full send buffer to drain before the peer is cut off with 1008 (default 30 s).</summary>
+    public TimeSpan SendTimeout { get; set; } = ConnectionDefaults.SendTimeout;
+
+    /// <summary>How long to wait for the client's close frame after the server's (default 5 s).</summary>
+    public TimeSpan CloseTimeout { get; set; } = ConnectionDefaults.CloseTimeout;
+
+    /// <summary>
+    /// Accept permessage-deflate (RFC 7692) offers (default false), with the settings in <see cref="Compression"/>.
+    /// </summary>
+    public bool EnableCompression { get; set; }
+
+    /// <summary>
+    /// permessage-deflate settings, used when <see cref="EnableCompression"/> is true (e.g. "Sockeye:Compression:CompressionLevel").
+    /// </summary>
+    public PerMessageDeflateOptions Compression { get; } = new();
 
     /// <summary>Time allowed for a complete request head (default 10 s).</summary>
     public TimeSpan HandshakeTimeout { get; set; } = TimeSpan.FromSeconds(10);

@@ -58,10 +58,27 @@ internal sealed class SockeyeOptionsValidator : IValidateOptions<SockeyeOptions>
             Fail(nameof(options.PingInterval), options.PingInterval, "zero or positive");
         }
 
+        if (options.PingTimeout <= TimeSpan.Zero)
+        {
+            Fail(nameof(options.PingTimeout), options.PingTimeout, "positive");
+        }
+
         if (options.IdleTimeout < TimeSpan.Zero)
         {
             Fail(nameof(options.IdleTimeout), options.IdleTimeout, "zero or positive");
         }
+
+        if (options.SendTimeout <= TimeSpan.Zero)
+        {
+            Fail(nameof(options.SendTimeout), options.SendTimeout, "positive");
+        }
+
+        if (options.CloseTimeout <= TimeSpan.Zero)
+        {
+            Fail(nameof(options.CloseTimeout), options.CloseTimeout, "positive");
+        }
+
+        ValidateCompression(options.Compression, Fail);
 
         if (options.ShutdownTimeout < TimeSpan.Zero)
         {
@@ -69,5 +86,35 @@ internal sealed class SockeyeOptionsValidator : IValidateOptions<SockeyeOptions>
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    // The ranges of PerMessageDeflateOptions.Validate, one message per setting (checked even while compression is
+    // off, so turning it on later cannot surprise).
+    private static void ValidateCompression(PerMessageDeflateOptions compression, Action<string, object?, string> fail)
+    {
+        if (compression.ServerMaxWindowBits is < 8 or > 15)
+        {
+            fail("Compression:ServerMaxWindowBits", compression.ServerMaxWindowBits, "between 8 and 15 (RFC 7692 §7.1.2)");
+        }
+
+        if (compression.ClientMaxWindowBits is < 8 or > 15)
+        {
+            fail("Compression:ClientMaxWindowBits", compression.ClientMaxWindowBits, "between 8 and 15 (RFC 7692 §7.1.2)");
+        }
+
+        if (compression.CompressionLevel is < 0 or > 9)
+        {
+            fail("Compression:CompressionLevel", compression.CompressionLevel, "between 0 and 9");
+        }
+
+        if (compression.MemoryLevel is < 1 or > 9)
+        {
+            fail("Compression:MemoryLevel", compression.MemoryLevel, "between 1 and 9");
+        }
+
+        if (compression.Threshold < 0)
+        {
+            fail("Compression:Threshold", compression.Threshold, "zero or positive");
+        }
     }
 }

@@ -85,7 +85,11 @@ public static class SockeyeServiceCollectionExtensions
         options.WebSocket.MaxFrameSize = settings.MaxFrameSize;
         options.WebSocket.MaxSendBuffer = settings.MaxSendBuffer;
         options.WebSocket.PingInterval = settings.PingInterval;
+        options.WebSocket.PingTimeout = settings.PingTimeout;
         options.WebSocket.IdleTimeout = settings.IdleTimeout;
+        options.WebSocket.SendTimeout = settings.SendTimeout;
+        options.WebSocket.CloseTimeout = settings.CloseTimeout;
+        options.WebSocket.Deflate = settings.EnableCompression ? settings.Compression.Clone() : null;
         foreach (string origin in settings.AllowedOrigins)
         {
             options.AllowedOrigins.Add(origin);

@@ -36,6 +36,12 @@ internal sealed class Subscriber : IThreadPoolWorkItem
     private long _queuedBytes;
     private long _controlBytes;
     private Dictionary<string, (long From, long To)>? _gaps;
+
+    /// <summary>Messages queued for this connection (read without the lock, for metrics).</summary>
+    internal int QueuedMessages => Volatile.Read(ref _queuedMessages);
+
+    /// <summary>Payload bytes queued for this connection (read without the lock, for metrics).</summary>
+    internal long QueuedBytes => Volatile.Read(ref _queuedBytes);
     private TaskCompletionSource? _room;
     private int _roomMessages;
     private long _roomBytes;

@@ -57,6 +57,9 @@ public sealed partial class TopicHub : ITopicSink, IAsyncDisposable
     public TopicHubCounters Counters => new(
         Interlocked.Read(ref _published), Interlocked.Read(ref _delivered), Interlocked.Read(ref _dropped), Interlocked.Read(ref _slowClosed));
 
+    /// <summary>Connections with at least one subscription on this hub, for metrics.</summary>
+    internal ICollection<Subscriber> Subscribers => _subscribers.Values;
+
     /// <summary>Subscribers of <paramref name="topic"/> on this node.</summary>
     public int SubscriberCount(string topic) => _topics.TryGetValue(topic, out LocalTopic? local) ? local.Subscriptions.Length : 0;
 

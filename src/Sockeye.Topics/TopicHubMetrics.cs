@@ -22,6 +22,24 @@ public static class TopicHubMetrics
             "Messages dropped for slow subscribers (SlowSubscriberPolicy.Drop).");
         meter.CreateObservableCounter("sockeye.topics.slow_subscriber.closes", () => hub.Counters.SlowSubscribersClosed, "{connection}",
             "Subscribers closed for falling behind (SlowSubscriberPolicy.Close).");
+        // Gauges summed over the subscribers when a listener collects: nothing on the delivery path.
+        meter.CreateObservableGauge("sockeye.topics.subscribers", () => (long)hub.Subscribers.Count, "{connection}",
+            "Connections with at least one subscription.");
+        meter.CreateObservableGauge("sockeye.topics.queued.messages", () => Sum(hub, static s => s.QueuedMessages), "{message}",
+            "Messages waiting in subscribers' send queues (the depth of the fan-out queues).");
+        meter.CreateObservableGauge("sockeye.topics.queued.bytes", () => Sum(hub, static s => s.QueuedBytes), "By",
+            "Payload bytes waiting in subscribers' send queues.");
         return meter;
+    }
+
+    private static long Sum(TopicHub hub, Func<Subscriber, long> read)
+    {
+        long total = 0;
+        foreach (Subscriber subscriber in hub.Subscribers)
+        {
+            total += read(subscriber);
+        }
+
+        return total;
     }
 }

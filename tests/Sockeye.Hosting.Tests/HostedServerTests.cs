@@ -88,6 +88,53 @@ public class HostedServerTests
     }
 
     [Fact]
+    public async Task Compression_and_timeouts_come_from_configuration()
+    {
+        using IHost host = BuildHost(new()
+        {
+            ["Port"] = "0",
+            ["EnableCompression"] = "true",
+            ["Compression:ServerNoContextTakeover"] = "true",
+            ["Compression:CompressionLevel"] = "6",
+            ["SendTimeout"] = "00:00:07",
+            ["PingTimeout"] = "00:00:09",
+            ["CloseTimeout"] = "00:00:03",
+        });
+        await host.StartAsync().WaitAsync(Timeout);
+        WebSocketOptions applied = host.Services.GetRequiredService<WebSocketServer>().Options.WebSocket;
+        Assert.Equal(TimeSpan.FromSeconds(7), applied.SendTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(9), applied.PingTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(3), applied.CloseTimeout);
+        Assert.Equal(6, applied.Deflate?.CompressionLevel);
+
+        var clientOptions = new WebSocketClientOptions();
+        clientOptions.WebSocket.Deflate = new PerMessageDeflateOptions();
+        int port = host.Services.GetRequiredService<WebSocketServer>().Port;
+        await using WebSocketConnection client = await WebSocketClient.ConnectAsync(new Uri($"ws://127.0.0.1:{port}/echo"), clientOptions).WaitAsync(Timeout);
+
+        // The server accepted the offer with the configured server_no_context_takeover (RFC 7692 §7.1.1.1).
+        Assert.True(client.Compression?.ServerNoContextTakeover);
+        string text = string.Concat(Enumerable.Repeat("compress me ", 100));
+        await client.SendTextAsync(text).AsTask().WaitAsync(Timeout);
+        Assert.Equal(text, (await client.ReceiveAsync().AsTask().WaitAsync(Timeout)).GetText());
+        await host.StopAsync().WaitAsync(Timeout);
+    }
+
+    [Fact]
+    public async Task Compression_is_off_unless_enabled()
+    {
+        using IHost host = BuildHost(new() { ["Port"] = "0", ["Compression:CompressionLevel"] = "6" });
+        await host.StartAsync().WaitAsync(Timeout);
+        var clientOptions = new WebSocketClientOptions();
+        clientOptions.WebSocket.Deflate = new PerMessageDeflateOptions();
+        int port = host.Services.GetRequiredService<WebSocketServer>().Port;
+        await using WebSocketConnection client = await WebSocketClient.ConnectAsync(new Uri($"ws://127.0.0.1:{port}/echo"), clientOptions).WaitAsync(Timeout);
+
+        Assert.Null(client.Compression);
+        await host.StopAsync().WaitAsync(Timeout);
+    }
+
+    [Fact]
     public async Task Fallback_and_server_callback_map_endpoints()
     {
         using IHost host = BuildHost(new() { ["Port"] = "0" }, b => b
@@ -116,6 +163,11 @@ public class HostedServerTests
     [InlineData("MaxConnections", "0")]
     [InlineData("Host", "not-an-address")]
     [InlineData("ShutdownTimeout", "-00:00:01")]
+    [InlineData("PingTimeout", "00:00:00")]
+    [InlineData("SendTimeout", "-00:00:01")]
+    [InlineData("CloseTimeout", "00:00:00")]
+    [InlineData("Compression:CompressionLevel", "12")]
+    [InlineData("Compression:ServerMaxWindowBits", "7")]
     public async Task Invalid_setting_fails_host_start_naming_it_before_anything_listens(string option, string value)
     {
         int port = FreePort();

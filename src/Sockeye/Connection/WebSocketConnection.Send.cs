@@ -408,7 +408,21 @@ public sealed partial class WebSocketConnection
     private async ValueTask AwaitSlowFlushAsync(ValueTask<FlushResult> flush)
     {
         using var timer = new Timer(static s => ((WebSocketConnection)s!).OnSendTimeout(), this, _options.SendTimeout, Timeout.InfiniteTimeSpan);
-        FlushResult result = await flush.ConfigureAwait(false);
+        bool counted = SockeyeMetrics.StallStarted();
+
+        FlushResult result;
+        try
+        {
+            result = await flush.ConfigureAwait(false);
+        }
+        finally
+        {
+            if (counted)
+            {
+                SockeyeMetrics.StallEnded();
+            }
+        }
+
         await CheckFlush(result).ConfigureAwait(false);
     }
 
@@ -416,6 +430,7 @@ public sealed partial class WebSocketConnection
     {
         _sendTimedOut = true;
         Log.SlowConsumer(_logger, Id, _options.SendTimeout);
+        SockeyeMetrics.SendTimedOut();
         if (CloseStatus is null)
         {
             CloseStatus = CloseCode.PolicyViolation;

@@ -47,6 +47,18 @@ public static class SockeyeMetrics
     internal static readonly Counter<long> BytesSent = Meter.CreateCounter<long>(
         "sockeye.connection.sent.bytes", "By", "WebSocket data payload bytes sent (uncompressed).");
 
+    /// <summary>Sends that found the send buffer full and had to wait for the peer to read (backpressure).</summary>
+    internal static readonly Counter<long> SendStalls = Meter.CreateCounter<long>(
+        "sockeye.connection.send.stalls", "{send}", "Sends that waited because the connection's send buffer was full (the peer reads slower than it is sent to).");
+
+    /// <summary>Sends waiting for a full send buffer right now: the depth of the send queue in blocked senders.</summary>
+    internal static readonly UpDownCounter<long> SendsWaiting = Meter.CreateUpDownCounter<long>(
+        "sockeye.connection.send.waiting", "{send}", "Sends currently waiting for a full send buffer to drain.");
+
+    /// <summary>Connections cut because a send waited longer than the send timeout (closed with 1008).</summary>
+    internal static readonly Counter<long> SendTimeouts = Meter.CreateCounter<long>(
+        "sockeye.connection.send.timeouts", "{connection}", "Connections cut because the peer did not read within the send timeout.");
+
     private static readonly KeyValuePair<string, object?> s_accepted = new("sockeye.handshake.outcome", "accepted");
     private static readonly KeyValuePair<string, object?> s_refused = new("sockeye.handshake.outcome", "refused");
     private static readonly KeyValuePair<string, object?> s_status101 = new("http.response.status_code", 101);
@@ -85,6 +97,42 @@ public static class SockeyeMetrics
         if (endOfMessage && MessagesReceived.Enabled)
         {
             MessagesReceived.Add(1);
+        }
+    }
+
+    /// <summary>
+    /// A send starts waiting for a full buffer. Returns whether it was added to <see cref="SendsWaiting"/>: only then
+    /// does <see cref="StallEnded"/> take it off (a listener that arrives mid-wait must not see a -1 without its +1).
+    /// </summary>
+    internal static bool StallStarted()
+    {
+        if (SendStalls.Enabled)
+        {
+            SendStalls.Add(1);
+        }
+
+        if (SendsWaiting.Enabled)
+        {
+            SendsWaiting.Add(1);
+            return true;
+        }
+
+        return false;
+    }
+
+    internal static void StallEnded()
+    {
+        if (SendsWaiting.Enabled)
+        {
+            SendsWaiting.Add(-1);
+        }
+    }
+
+    internal static void SendTimedOut()
+    {
+        if (SendTimeouts.Enabled)
+        {
+            SendTimeouts.Add(1);
         }
     }
 

@@ -155,6 +155,47 @@ public sealed class MetricsTests
     }
 
     [Fact]
+    public async Task A_peer_that_stops_reading_is_counted_as_stalled_then_timed_out()
+    {
+        using var recorder = new Recorder(i => i.Meter.Name == SockeyeMetrics.MeterName);
+        var handlerFailed = new TaskCompletionSource<Exception>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using TestServer server = await TestServer.StartAsync(
+            s => s.Map("/flood", async ws =>
+            {
+                byte[] chunk = new byte[64 * 1024];
+                try
+                {
+                    while (true)
+                    {
+                        await ws.SendBinaryAsync(chunk);
+                    }
+                }
+                catch (Exception ex)
+                {
+                    handlerFailed.TrySetResult(ex);
+                }
+            }),
+            o =>
+            {
+                o.WebSocket.MaxSendBuffer = 64 * 1024;
+                o.WebSocket.SendTimeout = TimeSpan.FromSeconds(1);
+                o.WebSocket.PingInterval = TimeSpan.Zero;
+            });
+        // The client never receives: its read loop parks after the first message, TCP fills, the server's sends wait.
+        await using WebSocketConnection client = await server.ConnectAsync("/flood");
+
+        Assert.IsType<WebSocketClosedException>(await handlerFailed.Task.WaitAsync(Timeout));
+        await recorder.CloseSeen.WaitAsync(Timeout);
+
+        Assert.True(recorder.Sum("sockeye.connection.send.stalls") >= 1);
+        List<long> waiting = recorder.Values("sockeye.connection.send.waiting");
+        Assert.Contains(1L, waiting);
+        Assert.Equal(0, waiting.Sum()); // every wait that started ended
+        Assert.Equal(1, recorder.Sum("sockeye.connection.send.timeouts"));
+        Assert.Equal(1, recorder.Sum("sockeye.server.closes", "sockeye.close.code", 1008));
+    }
+
+    [Fact]
     public async Task Topic_hub_counters_are_observable()
     {
         await using var hub = new TopicHub();
@@ -169,7 +210,32 @@ public sealed class MetricsTests
         Assert.Equal(0, recorder.Sum("sockeye.topics.delivered.messages"));
         Assert.Equal(0, recorder.Sum("sockeye.topics.dropped.messages"));
         Assert.Equal(0, recorder.Sum("sockeye.topics.slow_subscriber.closes"));
-        Assert.Equal(["sockeye.topics.delivered.messages", "sockeye.topics.dropped.messages", "sockeye.topics.published.messages", "sockeye.topics.slow_subscriber.closes"],
+        Assert.Equal(0, recorder.Sum("sockeye.topics.subscribers"));
+        Assert.Equal(0, recorder.Sum("sockeye.topics.queued.messages"));
+        Assert.Equal(["sockeye.topics.delivered.messages", "sockeye.topics.dropped.messages", "sockeye.topics.published.messages",
+            "sockeye.topics.queued.bytes", "sockeye.topics.queued.messages", "sockeye.topics.slow_subscriber.closes", "sockeye.topics.subscribers"],
             recorder.Names());
+    }
+
+    [Fact]
+    public async Task Fan_out_queue_depth_of_a_subscriber_that_does_not_read_is_observable()
+    {
+        await using var hub = new TopicHub(new TopicHubOptions { Topics = new TopicOptions { MaxQueuedMessages = 5000, MaxQueuedBytes = 1 << 30 } });
+        using var recorder = new Recorder(i => ReferenceEquals(i.Meter, hub.Meter));
+        await using Topics.TopicPeer stuck = Topics.TopicPeer.Plain();
+        await hub.SubscribeAsync(stuck.Server, "t");
+
+        // 2,000 KiB for a client that never reads: at most the pipe (64 KiB) and the send buffer (64 KiB) drain.
+        byte[] payload = new byte[1024];
+        for (int i = 0; i < 2000; i++)
+        {
+            await hub.PublishAsync("t", MessageType.Binary, payload).AsTask().WaitAsync(Timeout);
+        }
+
+        recorder.Collect();
+        long queued = recorder.Sum("sockeye.topics.queued.messages");
+        Assert.InRange(queued, 2000 - 400, 2000);
+        Assert.InRange(recorder.Sum("sockeye.topics.queued.bytes"), (2000 - 400) * 1024, 2000 * 1024);
+        Assert.Equal(1, recorder.Sum("sockeye.topics.subscribers"));
     }
 }
