@@ -53,22 +53,20 @@ internal static class V1Writer
         return Binary(t_buffer!.WrittenSpan, message.Payload.Span);
     }
 
-    /// <summary>§2.1: <c>[4-byte big-endian JSON length][JSON][payload]</c>.</summary>
-    private static PreparedMessage Binary(ReadOnlySpan<byte> json, ReadOnlySpan<byte> payload)
+    /// <summary>§2.1: <c>[4-byte big-endian JSON length][JSON][payload]</c>, written straight into the frame.</summary>
+    private static PreparedMessage Binary(ReadOnlySpan<byte> json, ReadOnlySpan<byte> payload) =>
+        PreparedMessage.Create(MessageType.Binary, 4 + json.Length + payload.Length, new BinaryParts(json, payload), static (frame, parts) =>
+        {
+            BinaryPrimitives.WriteInt32BigEndian(frame, parts.Json.Length);
+            parts.Json.CopyTo(frame[4..]);
+            parts.Payload.CopyTo(frame[(4 + parts.Json.Length)..]);
+        });
+
+    private readonly ref struct BinaryParts(ReadOnlySpan<byte> json, ReadOnlySpan<byte> payload)
     {
-        int length = 4 + json.Length + payload.Length;
-        byte[] frame = ArrayPool<byte>.Shared.Rent(length);
-        try
-        {
-            BinaryPrimitives.WriteInt32BigEndian(frame, json.Length);
-            json.CopyTo(frame.AsSpan(4));
-            payload.CopyTo(frame.AsSpan(4 + json.Length));
-            return PreparedMessage.Create(MessageType.Binary, frame.AsSpan(0, length));
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(frame);
-        }
+        public ReadOnlySpan<byte> Json { get; } = json;
+
+        public ReadOnlySpan<byte> Payload { get; } = payload;
     }
 
     public static PreparedMessage Hello(string connection)

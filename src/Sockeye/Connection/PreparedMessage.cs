@@ -156,6 +156,53 @@ public sealed class PreparedMessage : IDisposable
         return message;
     }
 
+    /// <summary>
+    /// Frames a payload of <paramref name="payloadLength"/> bytes that <paramref name="write"/> writes in place (as
+    /// <see cref="string.Create{TState}(int, TState, System.Buffers.SpanAction{char, TState})"/>): a payload made of
+    /// several parts is copied once, straight into the frame. Text payloads must be valid UTF-8 (§5.6);
+    /// <see cref="ArgumentException"/> otherwise.
+    /// </summary>
+    public static PreparedMessage Create<TState>(MessageType type, int payloadLength, TState state, SpanAction<byte, TState> write)
+        where TState : allows ref struct
+    {
+        ArgumentNullException.ThrowIfNull(write);
+        ArgumentOutOfRangeException.ThrowIfNegative(payloadLength);
+        if (type is not (MessageType.Text or MessageType.Binary))
+        {
+            throw new ArgumentException("Only text and binary messages can be prepared.", nameof(type));
+        }
+
+        int header = FrameHeader.GetSize(payloadLength, masked: false);
+        byte[] buffer = header + payloadLength <= LargestPooled ? s_buffers.Rent(header + payloadLength) : ArrayPool<byte>.Shared.Rent(header + payloadLength);
+        Span<byte> payload = buffer.AsSpan(header, payloadLength);
+        try
+        {
+            write(payload, state);
+            if (type == MessageType.Text && !Utf8Validator.IsValid(payload))
+            {
+                throw new ArgumentException("Text messages must be valid UTF-8 (RFC 6455 §5.6).", nameof(write));
+            }
+        }
+        catch
+        {
+            (buffer.Length <= LargestPooled ? s_buffers : ArrayPool<byte>.Shared).Return(buffer);
+            throw;
+        }
+
+        PreparedMessage message = s_pool.TryTake(out PreparedMessage? pooled) ? pooled : new PreparedMessage();
+        if (pooled is not null)
+        {
+            Interlocked.Decrement(ref s_pooled);
+        }
+
+        message._buffer = buffer;
+        message._headerLength = FrameHeader.Write(buffer, fin: true, type == MessageType.Text ? Opcode.Text : Opcode.Binary,
+            payloadLength, masked: false, maskingKey: 0);
+        message._length = header + payloadLength;
+        message.Type = type;
+        return message;
+    }
+
     /// <summary>Returns the frame's buffer to the pool and recycles this object.</summary>
     public void Dispose()
     {
