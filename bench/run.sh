@@ -36,7 +36,7 @@
 #
 # Exit status: non-zero when a build fails, a server or the load generator crashed, or
 # bench/check-generator.sh failed (it runs with --smoke and with f or g) or bench/check-fanout-generator.sh
-# (with --smoke and with h or i); with --smoke also when any run reported errors or Sockeye's fan-out runs
+# (with --smoke and with h, i or j); with --smoke also when any run reported errors or Sockeye's fan-out runs
 # lack the allocation figure. Timings are never asserted.
 set -euo pipefail
 
@@ -487,7 +487,7 @@ fi
 # The fan-out generator's own checks (a fake broadcast server that loses, repeats and reorders on purpose; keepalive
 # pings answered): with --smoke and whenever a fan-out scenario ran.
 FANOUT_CHECK=skipped
-if ((SMOKE)) || has h "$SCENARIOS" || has i "$SCENARIOS"; then
+if ((SMOKE)) || has h "$SCENARIOS" || has i "$SCENARIOS" || has j "$SCENARIOS"; then
   log "bench/check-fanout-generator.sh"
   if BENCH_FAKE_PORT=$((PORT_BASE + 40)) bash "$BENCH/check-fanout-generator.sh" "$BENCH_CLIENT_DLL" >"$OUT/logs/check-fanout-generator.log" 2>&1; then
     FANOUT_CHECK=passed
