@@ -61,7 +61,7 @@ while (($#)); do
     --servers) SERVERS="$2"; shift ;;
     --g-connections) G_IDLE_WANT="$2"; shift ;;
     --latency-duration) LAT_DURATION="$2"; shift ;;
-    -h | --help) sed -n '2,41p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,40p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown argument $1 (try --help)" >&2; exit 2 ;;
   esac
   shift
