@@ -14,7 +14,7 @@ DLL="${1:-${BENCH_CLIENT_DLL:-${SOCKEYE_DLL:-$ROOT/src/Sockeye.Cli/bin/Release/n
 [[ -f "$DLL" ]] || { echo "load generator not found: $DLL"; exit 2; }
 PORT="${BENCH_FAKE_PORT:-18781}"
 # One fake server per case: a broadcast server sends to every client it has, so cases must not share one.
-CASES=(saturate:good rate:good late:late drop:drop duplicate:duplicate binary:binary close:close)
+CASES=(saturate:good rate:good late:late drop:drop duplicate:duplicate binary:binary close:close spread:good)
 WORK="$(mktemp -d)"
 SERVERS=()
 failures=0
@@ -84,6 +84,11 @@ run_case binary "${LOAD[@]}"
 run_case close "${LOAD[@]}"
 run_case socketio --protocol socketio --subscribers 5 --rate 100 --duration 2 --warmup 0
 run_case sockeye --subscribers 5 --rate 100 --duration 2 --warmup 0
+# Subscribers over two URLs (--subscriber-urls, scenario j's nodes; here one server that broadcasts to every client) and
+# CPU summed over two processes (--server-pids; the same one twice, so its figure must be there).
+SPREAD_PID="${SERVERS[7]}"
+run_case spread "${LOAD[@]}" --subscriber-urls "ws://127.0.0.1:${SERVER_PORT[spread]}/a,ws://127.0.0.1:${SERVER_PORT[spread]}/b" \
+  --server-pid "$SPREAD_PID" --server-pids "$SPREAD_PID"
 for pid in "${CASE_PIDS[@]}"; do wait "$pid"; done
 
 expect_ok saturate 'a correct broadcast, saturated, counts every delivery' 'r.deliveries > 0 && r.latency_samples > 0'
@@ -95,6 +100,8 @@ expect_error binary 'a binary frame instead of the text sent is reported' 'opcod
 expect_error close 'a subscriber closed by the server is reported' 'close frame (1011'
 expect_ok socketio 'Engine.IO pings every 0.2 s are answered (Socket.IO keeps the connections)' 'r.deliveries > 0'
 expect_ok sockeye 'WebSocket pings every 0.2 s are answered (serve --broadcast keeps the connections)' 'r.deliveries > 0'
+expect_ok spread 'subscribers spread over --subscriber-urls, CPU over --server-pids' \
+  'r.deliveries > 0 && r.nodes === 2 && r.server_processes === 2 && r.server_cpu_s !== null'
 
 if ((failures)); then
   echo "check-fanout-generator: $failures failure(s)"

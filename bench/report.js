@@ -156,21 +156,16 @@ if (meta.fd_limit && summary.e) {
 // Fan-out (h, i): one publisher, N subscribers; saturated runs (scenario h/i) and fixed-rate runs (h-latency/i-latency).
 const FANOUT_SERVERS = ['sockeye', 'ws', 'socketio'];
 const FANOUT_GOAL = 3; // deliveries/s, Sockeye / Node ws (the issue's goal)
-const fanout = {};
-for (const id of ['h', 'i']) {
-  const sat = runs.filter((r) => r.scenario === id);
-  const lat = runs.filter((r) => r.scenario === `${id}-latency`);
-  if (!sat.length && !lat.length) continue;
-  const subscribers = [...sat, ...lat].find((r) => r.result)?.result.subscribers ?? null;
-  const servers = {};
-  for (const server of FANOUT_SERVERS) {
+// Medians of one server's saturated (sat) and fixed-rate (lat) fan-out runs, or null when it has none.
+function fanoutServer(sat, lat, server) {
     const rs = sat.filter((r) => r.server === server);
     const ls = lat.filter((r) => r.server === server);
-    if (!rs.length && !ls.length) continue;
+    if (!rs.length && !ls.length) return null;
     const ok = rs.filter((r) => r.result);
     const lok = ls.filter((r) => r.result);
     const m = (xs, k) => median(xs.map((r) => r.result[k]));
-    servers[server] = {
+    failedRuns += rs.length - ok.length + ls.length - lok.length;
+    return {
       runs: rs.length + ls.length,
       results: ok.length + lok.length,
       errors: [...ok, ...lok].reduce((n, r) => n + r.result.errors, 0),
@@ -195,7 +190,17 @@ for (const id of ['h', 'i']) {
       rate_deliveries_per_s: m(lok, 'deliveries_per_s'),
       rate_server_cpu_pct: m(lok, 'server_cpu_pct'),
     };
-    failedRuns += rs.length - ok.length + ls.length - lok.length;
+}
+const fanout = {};
+for (const id of ['h', 'i']) {
+  const sat = runs.filter((r) => r.scenario === id);
+  const lat = runs.filter((r) => r.scenario === `${id}-latency`);
+  if (!sat.length && !lat.length) continue;
+  const subscribers = [...sat, ...lat].find((r) => r.result)?.result.subscribers ?? null;
+  const servers = {};
+  for (const server of FANOUT_SERVERS) {
+    const v = fanoutServer(sat, lat, server);
+    if (v) servers[server] = v;
   }
   const ratio = (a, b, k) => (servers[a]?.[k] && servers[b]?.[k] ? Number((servers[a][k] / servers[b][k]).toFixed(3)) : null);
   fanout[id] = {
@@ -245,6 +250,70 @@ if (Object.keys(fanout).length) {
         `${s === 'sockeye' ? `, gen0 GCs ${fmt(v.server_gc_gen0, 0)}` : ''}, errors ${v.errors}${v.results < v.runs ? ` (${v.runs - v.results} no result)` : ''}${v.crashed ? ' CRASHED' : ''}` +
         `${v.first_error ? `; first error: ${v.first_error}` : ''}`);
       if (v.client_cpu_pct >= 90) console.log(`  ${id} ${s}: load generator at ${fmt(v.client_cpu_pct, 0)} % CPU: it may be the limit here, not the server`);
+    }
+  }
+}
+
+// Scale-out (j): three nodes on one redis-server next to one node, for Sockeye and Socket.IO (+ its Redis adapter).
+// The warm-up runs (scenario j-warmup) are not summarised. Goal: three Sockeye nodes >= 2x three Socket.IO nodes.
+const SCALEOUT_SERVERS = ['sockeye', 'sockeye-redis', 'socketio', 'socketio-redis'];
+const SCALEOUT_GOAL = 2;
+{
+  const sat = runs.filter((r) => r.scenario === 'j');
+  const lat = runs.filter((r) => r.scenario === 'j-latency');
+  if (sat.length || lat.length) {
+    const servers = {};
+    for (const server of SCALEOUT_SERVERS) {
+      const v = fanoutServer(sat, lat, server);
+      if (v) servers[server] = v;
+    }
+    const get = (s, k) => servers[s]?.[k] ?? null;
+    const div = (a, b) => (a && b ? Number((a / b).toFixed(3)) : null);
+    const sub = (a, b) => (a !== null && b !== null ? Math.round(a - b) : null);
+    const subscribers = [...sat, ...lat].find((r) => r.result)?.result.subscribers ?? null;
+    const ratio = div(get('sockeye-redis', 'deliveries_per_s'), get('socketio-redis', 'deliveries_per_s'));
+    summary.j = {
+      title: `(j) 3 nodes on Redis, ${fmt(subscribers, 0)} subscribers`,
+      subscribers,
+      servers,
+      ratios: {
+        'deliveries_per_s sockeye-redis/socketio-redis': ratio,
+        'deliveries_per_server_cpu_s sockeye-redis/socketio-redis': div(get('sockeye-redis', 'deliveries_per_server_cpu_s'), get('socketio-redis', 'deliveries_per_server_cpu_s')),
+        'deliveries_per_s sockeye-redis/sockeye': div(get('sockeye-redis', 'deliveries_per_s'), get('sockeye', 'deliveries_per_s')),
+        'deliveries_per_s socketio-redis/socketio': div(get('socketio-redis', 'deliveries_per_s'), get('socketio', 'deliveries_per_s')),
+      },
+      added_latency_us: {
+        sockeye: { p50: sub(get('sockeye-redis', 'p50_us'), get('sockeye', 'p50_us')), p99: sub(get('sockeye-redis', 'p99_us'), get('sockeye', 'p99_us')) },
+        socketio: { p50: sub(get('socketio-redis', 'p50_us'), get('socketio', 'p50_us')), p99: sub(get('socketio-redis', 'p99_us'), get('socketio', 'p99_us')) },
+      },
+      goal: { text: `deliveries/s sockeye-redis/socketio-redis >= ${SCALEOUT_GOAL}`, value: ratio, met: ratio === null ? null : ratio >= SCALEOUT_GOAL },
+    };
+    const x = summary.j;
+    const fm = meta.fanout ?? {};
+    console.log('');
+    console.log(`scale-out (j): 1 publisher on node 1, ${fmt(subscribers, 0)} subscribers round-robin over 3 nodes on one redis-server (X-redis), ` +
+      `next to X as one node without Redis; ${fm.size ?? 64} B text, saturated with ${fm.window ?? '?'} in flight; latency at ${fmt(fm.j_rate, 0)} msg/s. ` +
+      'cpu = the nodes and redis-server together.');
+    const rows = [['metric', ...SCALEOUT_SERVERS, 'sockeye-redis/socketio-redis']];
+    const v = (s, k, d) => fmt(servers[s]?.[k], d);
+    rows.push(['deliveries/s', ...SCALEOUT_SERVERS.map((s) => v(s, 'deliveries_per_s', 0)), `${fmt(ratio, 2)}  (${x.goal.met === null ? x.goal.text : `${x.goal.text}: ${x.goal.met ? 'met' : 'missed'}`})`]);
+    rows.push(['server cpu %', ...SCALEOUT_SERVERS.map((s) => v(s, 'server_cpu_pct', 0)), '']);
+    rows.push(['server cpu-s / M deliveries', ...SCALEOUT_SERVERS.map((s) => v(s, 'server_cpu_s_per_m_deliveries', 3)), '']);
+    rows.push(['deliveries / server cpu-s', ...SCALEOUT_SERVERS.map((s) => v(s, 'deliveries_per_server_cpu_s', 0)), fmt(x.ratios['deliveries_per_server_cpu_s sockeye-redis/socketio-redis'], 2)]);
+    rows.push([`p50 us at ${fmt(fm.j_rate, 0)} msg/s`, ...SCALEOUT_SERVERS.map((s) => v(s, 'p50_us', 0)), '']);
+    rows.push([`p99 us at ${fmt(fm.j_rate, 0)} msg/s`, ...SCALEOUT_SERVERS.map((s) => v(s, 'p99_us', 0)), '']);
+    const w = rows[0].map((_, c) => Math.max(...rows.map((row) => String(row[c]).length)));
+    for (const row of rows) console.log(row.map((cell, c) => (c >= 1 && c <= SCALEOUT_SERVERS.length ? String(cell).padStart(w[c]) : String(cell).padEnd(w[c]))).join('  ').trimEnd());
+    const a = x.added_latency_us;
+    console.log(`  Redis adds (3 nodes minus 1 node, publish to last delivery): Sockeye p50 ${fmt(a.sockeye.p50, 0)} us, p99 ${fmt(a.sockeye.p99, 0)} us; ` +
+      `Socket.IO p50 ${fmt(a.socketio.p50, 0)} us, p99 ${fmt(a.socketio.p99, 0)} us`);
+    console.log(`  3 nodes / 1 node deliveries/s: Sockeye ${fmt(x.ratios['deliveries_per_s sockeye-redis/sockeye'], 2)}, Socket.IO ${fmt(x.ratios['deliveries_per_s socketio-redis/socketio'], 2)}`);
+    for (const s of SCALEOUT_SERVERS) {
+      const d = servers[s];
+      if (!d) continue;
+      console.log(`  j ${s}: client ${fmt(d.client_cpu_pct, 0)} % cpu, saturated p50 ${fmt(d.saturated_p50_us, 0)} us p99 ${fmt(d.saturated_p99_us, 0)} us, ` +
+        `rss ${fmt(d.server_rss_kb, 0)} KiB, errors ${d.errors}${d.results < d.runs ? ` (${d.runs - d.results} no result)` : ''}${d.crashed ? ' CRASHED' : ''}` +
+        `${d.first_error ? `; first error: ${d.first_error}` : ''}`);
     }
   }
 }

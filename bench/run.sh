@@ -19,20 +19,24 @@
 #            h) fan-out: 1 publisher to 1,000 subscribers, 64 B text (deliveries/s saturated, server cpu-s per
 #               million deliveries, Sockeye's allocated bytes per delivery; p50/p99 publish-to-last-delivery at a
 #               fixed rate)    i) the same with 10,000 subscribers
+#            j) scale-out: three nodes on one redis-server, 1 publisher on the first, 1,000 subscribers spread across the
+#               three; Sockeye (`serve --broadcast --history 1000 --redis`) and Socket.IO (@socket.io/redis-adapter), each
+#               also as one node without Redis (deliveries/s; added p50/p99 publish-to-last-delivery latency)
 # Servers:   sockeye (`sockeye serve`), kestrel (bench/KestrelEcho), raw (bench/RawEcho), node (bench/node-echo.js);
 #            f and g run sockeye with --deflate-threshold 0, kestrel with --deflate, node with --deflate (no raw);
 #            h and i run sockeye as `serve --broadcast`, ws (bench/fanout/ws-broadcast.js) and socketio
-#            (bench/fanout/socketio-room.js)
+#            (bench/fanout/socketio-room.js); j runs sockeye and socketio as one node and as sockeye-redis and
+#            socketio-redis (three nodes and a redis-server on BENCH_PORT_BASE+6..+12)
 #
 # Environment: SOCKEYE_DLL  sockeye.dll to serve and to load with (default: the Release build;
 #                           when set and present, the CLI is not rebuilt)
 #              BENCH_CLIENT_DLL  dll whose `bench` command generates the load (default: SOCKEYE_DLL)
-#              BENCH_PORT_BASE   first of six ports (default 18741); bench/check-generator.sh's fake
+#              BENCH_PORT_BASE   first of 13 ports (default 18741); bench/check-generator.sh's fake
 #                                servers use BENCH_PORT_BASE+20 and up, check-fanout-generator.sh's +40 and up
 #
 # Exit status: non-zero when a build fails, a server or the load generator crashed, or
 # bench/check-generator.sh failed (it runs with --smoke and with f or g) or bench/check-fanout-generator.sh
-# (with --smoke and with h or i); with --smoke also when any run reported errors or Sockeye's fan-out runs
+# (with --smoke and with h, i or j); with --smoke also when any run reported errors or Sockeye's fan-out runs
 # lack the allocation figure. Timings are never asserted.
 set -euo pipefail
 
@@ -43,7 +47,7 @@ cd "$ROOT"
 
 ARGS=("$@")
 SMOKE=0 BUILD=1 PRIORITY=0 REPEAT=3 DURATION=5 WARMUP=2 G_IDLE_WANT= LAT_DURATION=10
-SCENARIOS=a,b,c,d,e,f,g,h,i
+SCENARIOS=a,b,c,d,e,f,g,h,i,j
 SERVERS=sockeye,kestrel,raw,node,ws,socketio
 while (($#)); do
   case "$1" in
@@ -57,7 +61,7 @@ while (($#)); do
     --servers) SERVERS="$2"; shift ;;
     --g-connections) G_IDLE_WANT="$2"; shift ;;
     --latency-duration) LAT_DURATION="$2"; shift ;;
-    -h | --help) sed -n '2,36p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,40p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown argument $1 (try --help)" >&2; exit 2 ;;
   esac
   shift
@@ -69,11 +73,13 @@ F_CONNS=50 F_WINDOW=16 G_IDLE=1000 G_HOLD=3
 # Fan-out (h, i): subscribers; messages in flight when saturating; messages/s for the latency runs (20,000
 # deliveries/s, well below every server's capacity); 64 B text messages.
 H_SUBS=1000 I_SUBS=10000 FANOUT_WINDOW=16 H_RATE=20 I_RATE=2 FANOUT_SIZE=64
+# Scale-out (j): subscribers spread over three nodes; latency runs at 20 msg/s; history kept for resume on any node.
+J_SUBS=1000 J_RATE=20 J_HISTORY=1000
 if ((SMOKE)); then
   REPEAT=1 DURATION=1 WARMUP=0.3 LAT_DURATION=1
   A_CONNS=4 A_WINDOW=4 B_CONNS=2 B_WINDOW=2 D_IDLE=200 D_HOLD=0.5 E_IDLE=1000 E_HOLD=0.5
   F_CONNS=4 F_WINDOW=4 G_IDLE=50 G_HOLD=0.5
-  H_SUBS=20 I_SUBS=50 FANOUT_WINDOW=4 H_RATE=20 I_RATE=20
+  H_SUBS=20 I_SUBS=50 FANOUT_WINDOW=4 H_RATE=20 I_RATE=20 J_SUBS=30 J_RATE=20
 fi
 G_IDLE="${G_IDLE_WANT:-$G_IDLE}"
 
@@ -91,7 +97,11 @@ KESTREL_DLL="$BENCH/KestrelEcho/bin/Release/net10.0/KestrelEcho.dll"
 RAW_DLL="$BENCH/RawEcho/bin/Release/net10.0/RawEcho.dll"
 PORT_BASE="${BENCH_PORT_BASE:-18741}"
 declare -A PORT=([sockeye]=$PORT_BASE [kestrel]=$((PORT_BASE + 1)) [raw]=$((PORT_BASE + 2)) [node]=$((PORT_BASE + 3))
-  [ws]=$((PORT_BASE + 4)) [socketio]=$((PORT_BASE + 5)))
+  [ws]=$((PORT_BASE + 4)) [socketio]=$((PORT_BASE + 5))
+  [sockeye-redis-1]=$((PORT_BASE + 6)) [sockeye-redis-2]=$((PORT_BASE + 7)) [sockeye-redis-3]=$((PORT_BASE + 8))
+  [socketio-redis-1]=$((PORT_BASE + 9)) [socketio-redis-2]=$((PORT_BASE + 10)) [socketio-redis-3]=$((PORT_BASE + 11))
+  [redis]=$((PORT_BASE + 12)))
+REDIS_DIR="$OUT/redis"
 declare -A PID=()
 SERVER_MODE=plain # plain for a-e; deflate for f and g (servers restarted with compression on); fanout for h and i
 # serve --broadcast rewrites this file with its allocated bytes and delivery count (src/Sockeye.Cli/AllocationReport.cs)
@@ -150,7 +160,7 @@ if ((BUILD)); then
   dotnet build "$BENCH/Bench.slnx" -c Release -nologo -v quiet >"$OUT/logs/build-bench.log" 2>&1 ||
     { cat "$OUT/logs/build-bench.log"; exit 1; }
   if { has node "$SERVERS" || has ws "$SERVERS" || has socketio "$SERVERS"; } &&
-    [[ ! -d "$BENCH/node_modules/ws" || ! -d "$BENCH/node_modules/socket.io" ]]; then
+    [[ ! -d "$BENCH/node_modules/ws" || ! -d "$BENCH/node_modules/socket.io" || ! -d "$BENCH/node_modules/@socket.io/redis-adapter" ]]; then
     log "npm ci in bench/"
     (cd "$BENCH" && npm ci --no-audit --no-fund --loglevel=error) >"$OUT/logs/npm.log" 2>&1 || { cat "$OUT/logs/npm.log"; exit 1; }
   fi
@@ -168,6 +178,12 @@ server_cmd() {
   esac
   case "$SERVER_MODE:$1" in
     fanout:sockeye) echo dotnet "$SOCKEYE_DLL" serve --broadcast --port "${PORT[sockeye]}" --log-level Warning; return ;;
+    # j: one node with the history the Redis nodes keep, three nodes sharing topics / rooms on one redis-server.
+    scaleout:sockeye) echo dotnet "$SOCKEYE_DLL" serve --broadcast --history "$J_HISTORY" --port "${PORT[sockeye]}" --log-level Warning; return ;;
+    scaleout:sockeye-redis-*) echo dotnet "$SOCKEYE_DLL" serve --broadcast --history "$J_HISTORY" --redis "127.0.0.1:${PORT[redis]}" \
+      --port "${PORT[$1]}" --log-level Warning; return ;;
+    scaleout:socketio-redis-*) echo node "$BENCH/fanout/socketio-room.js" --port "${PORT[$1]}" --redis "127.0.0.1:${PORT[redis]}"; return ;;
+    scaleout:redis) echo redis-server --port "${PORT[redis]}" --bind 127.0.0.1 --save "" --appendonly no --dir "$REDIS_DIR"; return ;;
   esac
   case "$1" in
     sockeye) echo dotnet "$SOCKEYE_DLL" serve --port "${PORT[sockeye]}" --max-message 16777216 --log-level Warning "${deflate[@]}" ;;
@@ -180,6 +196,16 @@ server_cmd() {
 }
 
 start_server() {
+  # A three-node cluster is its redis-server and its nodes, all on the server CPU.
+  if [[ "$1" == sockeye-redis || "$1" == socketio-redis ]]; then
+    if [[ -z "${PID[redis]:-}" ]] || ! kill -0 "${PID[redis]}" 2>/dev/null; then
+      mkdir -p "$REDIS_DIR" && start_server redis || return 1
+    fi
+    local n
+    for n in 1 2 3; do start_server "$1-$n" || return 1; done
+    PID[$1]="${PID[$1-1]}"
+    return 0
+  fi
   local name="$1" port="${PORT[$1]}" i
   echo "[$(date +%T)] $(server_cmd "$name")" >>"$OUT/logs/$name.log"
   local env=()
@@ -203,6 +229,12 @@ start_server() {
 }
 
 stop_server() {
+  if [[ "$1" == sockeye-redis || "$1" == socketio-redis ]]; then
+    local n
+    for n in 1 2 3; do stop_server "$1-$n"; done
+    unset 'PID[$1]'
+    return 0
+  fi
   local name="$1" pid="${PID[$1]:-}"
   [[ -n "$pid" ]] || return 0
   kill "$pid" 2>/dev/null || true
@@ -212,7 +244,8 @@ stop_server() {
 
 stop_all() {
   local name
-  for name in "${!PID[@]}"; do stop_server "$name"; done
+  for name in "${!PID[@]}"; do [[ "$name" == *-redis ]] || stop_server "$name"; done
+  PID=()
 }
 trap stop_all EXIT
 
@@ -234,18 +267,30 @@ run_one() {
     [[ "$server" == socketio ]] && extra+=(--protocol socketio)
     [[ "$server" == sockeye ]] && extra+=(--server-alloc-file "$ALLOC_FILE")
   fi
+  local url="ws://127.0.0.1:${PORT[$server]:-}/" pids=("${PID[$server]}") p
+  if [[ "$SERVER_MODE" == scaleout ]]; then
+    [[ "$server" == socketio* ]] && extra+=(--protocol socketio)
+    if [[ "$server" == *-redis ]]; then
+      # The publisher on node 1, subscribers round-robin on nodes 1-3; CPU summed over the nodes and redis-server.
+      url="ws://127.0.0.1:${PORT[$server-1]}/"
+      extra+=(--subscriber-urls "$url,ws://127.0.0.1:${PORT[$server-2]}/,ws://127.0.0.1:${PORT[$server-3]}/"
+        --server-pids "${PID[$server-2]},${PID[$server-3]},${PID[redis]}")
+      pids+=("${PID[$server-2]}" "${PID[$server-3]}" "${PID[redis]}")
+    fi
+  fi
   set +e
-  json="$("${PIN_CLIENT[@]}" dotnet "$BENCH_CLIENT_DLL" bench "ws://127.0.0.1:${PORT[$server]}/" "$@" "${extra[@]}" \
+  json="$("${PIN_CLIENT[@]}" dotnet "$BENCH_CLIENT_DLL" bench "$url" "$@" "${extra[@]}" \
     --server-pid "${PID[$server]}" --json 2>>"$OUT/logs/client.log")"
   rc=$?
   set -e
   [[ "$json" == "{"*"}" ]] || json=null
-  if ! kill -0 "${PID[$server]}" 2>/dev/null; then
+  for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null || alive=false; done
+  if [[ "$alive" == false ]]; then
     alive=false
     CRASHES=$((CRASHES + 1))
     log "$server crashed during scenario $scenario; its log:"
-    tail -n 30 "$OUT/logs/$server.log" >&2
-    unset 'PID[$server]'
+    tail -n 30 "$OUT/logs/$server"*.log >&2
+    stop_server "$server"
   fi
   if ((rc > 1)) || [[ "$json" == null ]]; then
     CRASHES=$((CRASHES + 1))
@@ -400,6 +445,32 @@ if has h "$SCENARIOS" || has i "$SCENARIOS"; then
   stop_all
 fi
 
+# j: scale-out. Three nodes on one redis-server (Sockeye `serve --broadcast --redis`, Socket.IO with its Redis
+# adapter), the publisher on node 1 and the subscribers spread over the three, next to the same server as one node
+# without Redis: deliveries/s saturated, and at a fixed rate the publish-to-last-delivery latency that Redis adds.
+# Each server first gets one discarded warm-up run (JIT, pools, Redis connections), then runs alternate servers.
+if has j "$SCENARIOS"; then
+  SERVER_MODE=scaleout
+  command -v redis-server >/dev/null || { log "scenario j needs redis-server (apt-get install redis-server)"; exit 1; }
+  J_COUNT="$(idle_count "$J_SUBS" j)"
+  J_SERVERS=()
+  for server in $(servers_for sockeye,socketio); do J_SERVERS+=("$server" "$server-redis"); done
+  j_args=(--fanout --subscribers "$J_COUNT" --size "$FANOUT_SIZE" --source-ips "$(source_ips "$J_COUNT")")
+  for server in "${J_SERVERS[@]}"; do
+    run_one j-warmup "$server" 0 "${j_args[@]}" --window "$FANOUT_WINDOW" --saturate --duration "$DURATION" --warmup "$WARMUP"
+  done
+  for ((rep = 1; rep <= REPEAT; rep++)); do
+    for server in "${J_SERVERS[@]}"; do
+      run_one j "$server" "$rep" "${j_args[@]}" --window "$FANOUT_WINDOW" --saturate --duration "$DURATION" --warmup "$WARMUP"
+    done
+    for server in "${J_SERVERS[@]}"; do
+      run_one j-latency "$server" "$rep" "${j_args[@]}" --rate "$J_RATE" --duration "$LAT_DURATION" --warmup "$WARMUP"
+    done
+  done
+  stop_all
+  rm -rf "$REDIS_DIR"
+fi
+
 # The generator's own deflate checks (a fake server that misbehaves on purpose): with --smoke, and
 # whenever a compressed scenario ran, so its numbers come from a generator known to check echoes.
 GENERATOR_CHECK=skipped
@@ -416,7 +487,7 @@ fi
 # The fan-out generator's own checks (a fake broadcast server that loses, repeats and reorders on purpose; keepalive
 # pings answered): with --smoke and whenever a fan-out scenario ran.
 FANOUT_CHECK=skipped
-if ((SMOKE)) || has h "$SCENARIOS" || has i "$SCENARIOS"; then
+if ((SMOKE)) || has h "$SCENARIOS" || has i "$SCENARIOS" || has j "$SCENARIOS"; then
   log "bench/check-fanout-generator.sh"
   if BENCH_FAKE_PORT=$((PORT_BASE + 40)) bash "$BENCH/check-fanout-generator.sh" "$BENCH_CLIENT_DLL" >"$OUT/logs/check-fanout-generator.log" 2>&1; then
     FANOUT_CHECK=passed
@@ -427,6 +498,6 @@ if ((SMOKE)) || has h "$SCENARIOS" || has i "$SCENARIOS"; then
 fi
 
 node "$BENCH/report.js" --runs "$RUNS" --out "$OUT/results.json" --smoke "$SMOKE" --crashes "$CRASHES" \
-  --meta "$(printf '{"priority":%s,"repeat":%s,"duration_s":%s,"warmup_s":%s,"pinned":%s,"fd_limit":%s,"e_target":%s,"g_target":%s,"deflate_offer":"%s","sockeye_deflate_args":"%s","generator_check":"%s","fanout_generator_check":"%s","fanout":{"h_subscribers":%s,"i_subscribers":%s,"window":%s,"h_rate":%s,"i_rate":%s,"size":%s,"latency_duration_s":%s}}' \
+  --meta "$(printf '{"priority":%s,"repeat":%s,"duration_s":%s,"warmup_s":%s,"pinned":%s,"fd_limit":%s,"e_target":%s,"g_target":%s,"deflate_offer":"%s","sockeye_deflate_args":"%s","generator_check":"%s","fanout_generator_check":"%s","fanout":{"h_subscribers":%s,"i_subscribers":%s,"window":%s,"h_rate":%s,"i_rate":%s,"size":%s,"latency_duration_s":%s,"j_subscribers":%s,"j_rate":%s,"j_history":%s}}' \
     "$PRIORITY" "$REPEAT" "$DURATION" "$WARMUP" "$PINNED" "$FD_LIMIT" "$E_IDLE" "$G_IDLE" "$DEFLATE_OFFER" "${SOCKEYE_DEFLATE_ARGS[*]}" "$GENERATOR_CHECK" "$FANOUT_CHECK" \
-    "$H_SUBS" "$I_SUBS" "$FANOUT_WINDOW" "$H_RATE" "$I_RATE" "$FANOUT_SIZE" "$LAT_DURATION")"
+    "$H_SUBS" "$I_SUBS" "$FANOUT_WINDOW" "$H_RATE" "$I_RATE" "$FANOUT_SIZE" "$LAT_DURATION" "$J_SUBS" "$J_RATE" "$J_HISTORY")"

@@ -82,6 +82,8 @@ export declare class SockeyeError extends Error {
 
 export interface Client {
   readonly state: ConnectionState;
+  /** The URL of the current (or latest) connection attempt. */
+  readonly url: string;
   /** This connection's id as presence shows it (null until connected). */
   readonly connection: string | null;
   on(event: "state", listener: (state: ConnectionState) => void): () => void;
@@ -95,5 +97,13 @@ export interface Client {
   close(): void;
 }
 
-/** Connects (and keeps reconnecting) to a topics endpoint: a ws:// or wss:// URL, or a path resolved against the page. */
-export declare function connect(url: string, options?: ClientOptions): Client;
+/**
+ * Where to connect: a ws:// or wss:// URL or a path resolved against the page; an array of them for several nodes
+ * sharing topics (docs/scale-out.md), tried in turn (the first connection uses the first, each new attempt the next,
+ * round-robin); or a function called before each connection attempt with the number of attempts made so far (0 for
+ * the first) that returns one.
+ */
+export type Endpoint = string | readonly string[] | ((attempt: number) => string);
+
+/** Connects (and keeps reconnecting) to a topics endpoint; throws SockeyeError "bad_request" for an unusable URL. */
+export declare function connect(url: Endpoint, options?: ClientOptions): Client;

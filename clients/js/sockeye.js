@@ -19,8 +19,11 @@ export class SockeyeError extends Error {
 }
 
 /**
- * Connects to a topics endpoint. `url` is a ws:// or wss:// URL, or a path ("/chat") resolved against the page.
- * Returns a Client at once; it connects in the background and reconnects until close().
+ * Connects to a topics endpoint. `url` is a ws:// or wss:// URL, or a path ("/chat") resolved against the page; or,
+ * for several nodes sharing topics (docs/scale-out.md), an array of them, tried in turn (the first connection uses
+ * the first, each new connection attempt the next, round-robin); or a function called before each connection attempt
+ * with the number of attempts made so far (0 first) that returns one. Returns a Client at once; it connects in the
+ * background and reconnects until close(). `client.url` is the URL of the current (or latest) attempt.
  */
 export function connect(url, options = {}) {
   return new Client(url, options);
@@ -65,7 +68,9 @@ class Subscription {
 
 class Client {
   constructor(url, options) {
-    this.url = resolveUrl(url);
+    this._urlFor = urlSource(url);
+    this._connects = 0; // connection attempts made, the argument of the next _urlFor
+    this.url = this._urlFor(0); // a bad URL (list) throws here, at connect()
     this.options = {
       minDelay: 250, // ms before the first reconnect
       maxDelay: 15000, // ms, the backoff's ceiling
@@ -148,6 +153,17 @@ class Client {
   }
 
   _open() {
+    const attempt = this._connects++;
+    if (attempt > 0) {
+      try {
+        this.url = this._urlFor(attempt);
+      } catch (e) {
+        // A url function that throws (or returns something unusable) later on: reported, then tried again later.
+        this._emit("error", e instanceof SockeyeError ? e : new SockeyeError("bad_request", String(e && e.message || e)));
+        this._retry();
+        return;
+      }
+    }
     const ws = new this.options.WebSocket(this.url, SUBPROTOCOL);
     ws.binaryType = "arraybuffer";
     this._ws = ws;
@@ -173,13 +189,17 @@ class Client {
         clearTimeout(p.timer);
         p.reject(new SockeyeError("disconnected", `the connection closed before '${p.request.op}' was answered; its outcome is unknown`));
       }
-      if (this.state === "closed") return;
-      this._setState("reconnecting");
-      // Full jitter: a random delay up to the exponential bound, so a restarted server is not hit by every client at once.
-      const bound = Math.min(this.options.maxDelay, this.options.minDelay * 2 ** this.attempts);
-      this.attempts++;
-      this._timer = setTimeout(() => this._open(), Math.random() * bound);
+      this._retry();
     };
+  }
+
+  _retry() {
+    if (this.state === "closed") return;
+    this._setState("reconnecting");
+    // Full jitter: a random delay up to the exponential bound, so a restarted server is not hit by every client at once.
+    const bound = Math.min(this.options.maxDelay, this.options.minDelay * 2 ** this.attempts);
+    this.attempts++;
+    this._timer = setTimeout(() => this._open(), Math.random() * bound);
   }
 
   _receive(data) {
@@ -375,7 +395,20 @@ function deferred() {
   return d;
 }
 
+// The URL of connection attempt n (0 first) for connect()'s `url`: a string, an array tried in turn, or a function.
+function urlSource(url) {
+  if (typeof url === "function") return (n) => resolveUrl(url(n));
+  if (Array.isArray(url)) {
+    if (url.length === 0) throw new SockeyeError("bad_request", "the list of URLs is empty");
+    const urls = url.map(resolveUrl);
+    return (n) => urls[n % urls.length];
+  }
+  const resolved = resolveUrl(url);
+  return () => resolved;
+}
+
 function resolveUrl(url) {
+  if (typeof url !== "string") throw new SockeyeError("bad_request", `${typeof url} is not a URL`);
   if (/^wss?:\/\//.test(url)) return url;
   const base = globalThis.location;
   if (!base) throw new SockeyeError("bad_request", `'${url}' is not a ws:// or wss:// URL`);

@@ -169,9 +169,14 @@ public static class BenchCommand
     {
         SocketEngineTuning.UseInlineCompletions();
         BenchTarget target;
+        var subscriberTargets = new List<BenchTarget>();
         try
         {
             target = await BenchTarget.ResolveAsync(settings.Url, ct).ConfigureAwait(false);
+            foreach (string url in settings.SubscriberUrls)
+            {
+                subscriberTargets.Add(await BenchTarget.ResolveAsync(url, ct).ConfigureAwait(false));
+            }
         }
         catch (Exception ex) when (ex is ArgumentException or System.Net.Sockets.SocketException)
         {
@@ -179,7 +184,7 @@ public static class BenchCommand
             return 2;
         }
 
-        var report = await FanoutRunner.RunAsync(settings, target, Console.Error, ct).ConfigureAwait(false);
+        var report = await FanoutRunner.RunAsync(settings, target, subscriberTargets, Console.Error, ct).ConfigureAwait(false);
         using var stdout = Console.OpenStandardOutput();
         if (settings.Json)
         {

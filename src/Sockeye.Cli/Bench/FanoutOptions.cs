@@ -34,7 +34,17 @@ internal sealed class FanoutOptions
         Description = "With --fanout: the file a 'serve --broadcast' started with SOCKEYE_REPORT_ALLOCATIONS=FILE rewrites; reports the server's allocated bytes per delivery",
     };
 
-    public IEnumerable<Option> All => [_fanout, _subscribers, _rate, _saturate, _protocol, _serverAllocFile];
+    private readonly Option<string?> _subscriberUrls = new("--subscriber-urls")
+    {
+        Description = "With --fanout: comma-separated URLs the subscribers connect to, round-robin (the nodes of a scale-out set-up); the publisher connects to URL. Default: URL",
+    };
+
+    private readonly Option<string?> _serverPids = new("--server-pids")
+    {
+        Description = "With --fanout and --server-pid: comma-separated further processes (other nodes, their broker) whose CPU and memory are added to the server's",
+    };
+
+    public IEnumerable<Option> All => [_fanout, _subscribers, _rate, _saturate, _protocol, _serverAllocFile, _subscriberUrls, _serverPids];
 
     public bool Enabled(ParseResult parse) => parse.GetValue(_fanout);
 
@@ -61,6 +71,18 @@ internal sealed class FanoutOptions
             return null;
         }
 
+        var pids = new List<int>();
+        foreach (string pid in Split(parse.GetValue(_serverPids)))
+        {
+            if (!int.TryParse(pid, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int value))
+            {
+                error = $"--server-pids: not a process id: {pid}";
+                return null;
+            }
+
+            pids.Add(value);
+        }
+
         var settings = new FanoutSettings
         {
             Url = common.Url,
@@ -76,8 +98,13 @@ internal sealed class FanoutOptions
             SourceAddresses = common.SourceAddresses,
             ConnectConcurrency = common.ConnectConcurrency,
             Protocol = parse.GetValue(_protocol),
+            SubscriberUrls = Split(parse.GetValue(_subscriberUrls)),
+            ExtraServerPids = pids,
         };
         error = settings.Validate();
         return error is null ? settings : null;
     }
+
+    private static string[] Split(string? list) =>
+        string.IsNullOrWhiteSpace(list) ? [] : list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 }

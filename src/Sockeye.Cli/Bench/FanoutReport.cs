@@ -57,6 +57,8 @@ internal sealed record FanoutReport(
         json.WriteString("load", s.Saturate ? "saturate" : "rate");
         json.WriteNumber("subscribers", s.Subscribers);
         json.WriteNumber("connections", s.Subscribers);
+        json.WriteNumber("nodes", Math.Max(1, s.SubscriberUrls.Count));
+        json.WriteNumber("server_processes", s.ServerPid > 0 ? 1 + s.ExtraServerPids.Count : 0);
         json.WriteNumber("connected", Connected);
         json.WriteNumber("connect_s", Math.Round(ConnectSeconds, 2));
         json.WriteNumber("size", s.Size);

@@ -18,12 +18,11 @@ internal static class FanoutRunner
     private static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan CloseTimeout = TimeSpan.FromSeconds(5);
 
-    public static async Task<FanoutReport> RunAsync(FanoutSettings settings, BenchTarget target, TextWriter progress, CancellationToken cancellationToken)
+    public static async Task<FanoutReport> RunAsync(
+        FanoutSettings settings, BenchTarget target, IReadOnlyList<BenchTarget> subscriberTargets, TextWriter progress, CancellationToken cancellationToken)
     {
-        if (settings.Protocol == FanoutProtocol.SocketIo && !target.PathAndQuery.StartsWith("/socket.io/", StringComparison.Ordinal))
-        {
-            target = target with { PathAndQuery = EngineIoHandshake.Path };
-        }
+        target = ForProtocol(settings, target);
+        BenchTarget[] nodes = subscriberTargets.Count == 0 ? [target] : subscriberTargets.Select(t => ForProtocol(settings, t)).ToArray();
 
         // One mask key per run, as the echo generator does: servers cannot tell, and the client does less work.
         uint mask = BitConverter.ToUInt32(RandomNumberGenerator.GetBytes(4)) | 1;
@@ -49,7 +48,7 @@ internal static class FanoutRunner
                 {
                     try
                     {
-                        var connection = await ConnectAsync(settings, target, Source(settings, i), ledger, mask, ct).ConfigureAwait(false);
+                        var connection = await ConnectAsync(settings, nodes[i % nodes.Length], Source(settings, i), ledger, mask, ct).ConfigureAwait(false);
                         subscribers[i] = connection;
                         tasks[i] = connection.RunAsync();
                         Interlocked.Increment(ref connected);
@@ -190,6 +189,11 @@ internal static class FanoutRunner
         return first is null || last is null ? null : new FanoutReport.Window(first, last);
     }
 
+    private static BenchTarget ForProtocol(FanoutSettings settings, BenchTarget target) =>
+        settings.Protocol == FanoutProtocol.SocketIo && !target.PathAndQuery.StartsWith("/socket.io/", StringComparison.Ordinal)
+            ? target with { PathAndQuery = EngineIoHandshake.Path }
+            : target;
+
     private static bool Failed(FanoutConnection[] live, FanoutConnection publisher) =>
         publisher.Error is not null || Array.Exists(live, c => c.Error is not null);
 
@@ -260,8 +264,21 @@ internal static class FanoutRunner
             Stopwatch.GetTimestamp(),
             Sum(live),
             ProcessStats.OwnCpuSeconds(),
-            settings.ServerPid > 0 ? ProcessStats.ReadCpuSeconds(settings.ServerPid) : null,
-            settings.ServerPid > 0 ? ProcessStats.ReadRssKb(settings.ServerPid) : null,
+            settings.ServerPid > 0 ? SumOver(settings, ProcessStats.ReadCpuSeconds) : null,
+            settings.ServerPid > 0 ? SumOver(settings, ProcessStats.ReadRssKb) : null,
             settings.ServerAllocationFile is { } file ? ServerAllocations.Read(file) : null);
+
+        // The server and every further process (--server-pids); null when any of them cannot be read.
+        private static T? SumOver<T>(FanoutSettings settings, Func<int, T?> read)
+            where T : struct, System.Numerics.INumber<T>
+        {
+            T? sum = read(settings.ServerPid);
+            foreach (int pid in settings.ExtraServerPids)
+            {
+                sum = sum is { } a && read(pid) is { } b ? a + b : null;
+            }
+
+            return sum;
+        }
     }
 }

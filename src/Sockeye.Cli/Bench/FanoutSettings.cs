@@ -44,6 +44,18 @@ internal sealed record FanoutSettings
 
     public int ServerPid { get; init; }
 
+    /// <summary>
+    /// Further processes sampled with <see cref="ServerPid"/> (the other nodes of a scale-out run and their broker):
+    /// their CPU seconds and RSS are added to the server's.
+    /// </summary>
+    public IReadOnlyList<int> ExtraServerPids { get; init; } = [];
+
+    /// <summary>
+    /// Where the subscribers connect, round-robin (subscriber i to entry i mod count): the nodes of a scale-out run.
+    /// Empty: all on <see cref="Url"/>. The publisher always connects to <see cref="Url"/>.
+    /// </summary>
+    public IReadOnlyList<string> SubscriberUrls { get; init; } = [];
+
     /// <summary>The file a <c>serve --broadcast</c> with SOCKEYE_REPORT_ALLOCATIONS keeps rewriting, or null.</summary>
     public string? ServerAllocationFile { get; init; }
 
@@ -64,5 +76,7 @@ internal sealed record FanoutSettings
         : DurationSeconds <= 0 ? "--duration must be positive"
         : WarmupSeconds < 0 ? "--warmup must not be negative"
         : ConnectConcurrency < 1 ? "--connect-concurrency must be at least 1"
+        : ExtraServerPids.Any(pid => pid <= 0) ? "--server-pids: process ids are positive"
+        : ExtraServerPids.Count > 0 && ServerPid <= 0 ? "--server-pids needs --server-pid"
         : null;
 }

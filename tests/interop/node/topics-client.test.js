@@ -560,3 +560,71 @@ describe('slow subscribers (--max-queued-messages 8)', () => {
     }
   });
 });
+
+describe('several nodes: connect([urls]) and connect((attempt) => url)', () => {
+  test('a URL list is tried in turn: a node that refuses is skipped, a node that stops hands over to the next', async () => {
+    const dead = await freePort(); // nothing listens here: the attempt is refused
+    const a = await startServe(['--broadcast']);
+    const b = await startServe(['--broadcast']);
+    try {
+      const c = client([`ws://127.0.0.1:${dead}/`, `${a.url}/`, `${b.url}/`]);
+      await opened(c);
+      assert.equal(c.url, `${a.url}/`, 'the refused first URL was skipped for the second');
+      const firstConnection = c.connection;
+      const reopened = new Promise((resolve) => { const off = c.on('open', () => { off(); resolve(); }); });
+      await a.stop();
+      await within(reopened, 15000, 'the reconnect to the next node');
+      assert.equal(c.url, `${b.url}/`, 'the reconnect went to the next URL');
+      assert.notEqual(c.connection, firstConnection);
+      assert.equal((await c.publish('t', 'on b')).offset, 1, 'the new node answers (its topic starts at 1)');
+    } finally {
+      closeClients();
+      await a.stop();
+      await b.stop();
+    }
+  });
+
+  test('a URL function is called before each attempt with the attempts made so far', async () => {
+    const dead = await freePort();
+    const server = await startServe(['--broadcast']);
+    try {
+      const calls = [];
+      const c = client((attempt) => {
+        calls.push(attempt);
+        return attempt < 2 ? `ws://127.0.0.1:${dead}/` : `${server.url}/`;
+      });
+      await opened(c);
+      assert.deepEqual(calls, [0, 1, 2]);
+      assert.equal(c.url, `${server.url}/`);
+    } finally {
+      closeClients();
+      await server.stop();
+    }
+  });
+
+  test('bad endpoints: an empty list or a non-URL throws bad_request at connect; a throwing function is reported and retried', async () => {
+    for (const bad of [[], 42, ['ws://127.0.0.1:1/', 'not a url']]) {
+      assert.throws(() => sockeye.connect(bad, { WebSocket }), (e) => e.code === 'bad_request', `connect(${JSON.stringify(bad)})`);
+    }
+    const dead = await freePort();
+    const server = await startServe(['--broadcast']);
+    try {
+      const errors = [];
+      let calls = 0;
+      const c = client((attempt) => {
+        calls++;
+        if (attempt === 1) throw new Error('no node known yet');
+        return attempt === 0 ? `ws://127.0.0.1:${dead}/` : `${server.url}/`;
+      });
+      c.on('error', (e) => errors.push(e));
+      await opened(c);
+      assert.ok(calls >= 3, `called ${calls} times`);
+      assert.equal(errors.length, 1);
+      assert.equal(errors[0].code, 'bad_request');
+      assert.match(errors[0].message, /no node known yet/);
+    } finally {
+      closeClients();
+      await server.stop();
+    }
+  });
+});
