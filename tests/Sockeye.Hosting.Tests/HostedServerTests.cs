@@ -5,7 +5,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Sockeye.Client;
-using Sockeye.Protocol;
 using Sockeye.Server;
 
 namespace Sockeye.Hosting.Tests;

@@ -3,7 +3,7 @@ using System.Text;
 namespace Sockeye.Protocol;
 
 /// <summary>Client side of the opening handshake (RFC 6455 §4.1): the request, and validation of the answer.</summary>
-public static class UpgradeResponse
+internal static class UpgradeResponse
 {
     /// <summary>Builds the client's opening handshake request for <paramref name="uri"/> (ws:// or wss://).</summary>
     public static byte[] BuildRequest(Uri uri, string key, IReadOnlyList<string> subprotocols,
