@@ -1,4 +1,3 @@
-using Sockeye.Protocol;
 
 namespace Sockeye.Cli;
 

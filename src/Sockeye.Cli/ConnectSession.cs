@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Sockeye.Protocol;
 
 namespace Sockeye.Cli;
 

@@ -8,6 +8,11 @@ namespace Sockeye.Hosting;
 /// </summary>
 public sealed class SockeyeBuilder
 {
+    // Made by AddSockeye only.
+    internal SockeyeBuilder()
+    {
+    }
+
     internal List<Action<IServiceProvider, WebSocketServerOptions>> OptionSteps { get; } = [];
 
     internal List<Action<IServiceProvider, WebSocketServer>> ServerSteps { get; } = [];

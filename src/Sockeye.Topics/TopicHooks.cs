@@ -2,13 +2,15 @@ namespace Sockeye.Topics;
 
 /// <summary>
 /// Decides whether <paramref name="connection"/> may subscribe to <paramref name="topic"/>: return null to allow, or
-/// the reason to refuse (sent to the client as a <c>forbidden</c> error, and logged).
+/// the reason to refuse (sent to the client as a <c>forbidden</c> error, and logged). Long waits take
+/// <see cref="WebSocketConnection.Aborted"/>, canceled when the connection closes or the server shuts down.
 /// </summary>
 public delegate ValueTask<string?> SubscribeHook(WebSocketConnection connection, string topic);
 
 /// <summary>
 /// Decides what happens to a message <paramref name="connection"/> publishes to <paramref name="topic"/>: allow it,
-/// refuse it with a reason, or publish a replacement payload (validation, redaction, enrichment).
+/// refuse it with a reason, or publish a replacement payload (validation, redaction, enrichment). Long waits take
+/// <see cref="WebSocketConnection.Aborted"/>, canceled when the connection closes or the server shuts down.
 /// </summary>
 public delegate ValueTask<PublishDecision> PublishHook(WebSocketConnection connection, string topic, MessageType type, ReadOnlyMemory<byte> payload);
 

@@ -5,7 +5,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Sockeye.Client;
-using Sockeye.Protocol;
 using Sockeye.Server;
 
 namespace Sockeye.Hosting.Tests;
@@ -67,6 +66,35 @@ public class HostedServerTests
         await stopping.WaitAsync(Timeout);
 
         Assert.True(message.IsClose);
+        Assert.Equal(CloseCode.GoingAway, client.CloseStatus);
+    }
+
+    [Fact]
+    public async Task Host_stop_releases_a_handler_waiting_on_Aborted_and_the_client_gets_1001()
+    {
+        var waiting = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var released = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using IHost host = BuildHost(new() { ["Port"] = "0" }, b => b.Map("/wait", async ws =>
+        {
+            waiting.TrySetResult();
+            try
+            {
+                await Task.Delay(System.Threading.Timeout.Infinite, ws.Aborted);
+            }
+            catch (OperationCanceledException)
+            {
+                released.TrySetResult();
+            }
+        }));
+        await host.StartAsync().WaitAsync(Timeout);
+        await using WebSocketConnection client = await Connect(host, "/wait");
+        await waiting.Task.WaitAsync(Timeout);
+        Task<WebSocketMessage> closing = client.ReceiveAsync().AsTask();
+
+        await host.StopAsync().WaitAsync(Timeout);
+
+        await released.Task.WaitAsync(Timeout);
+        Assert.True((await closing.WaitAsync(Timeout)).IsClose);
         Assert.Equal(CloseCode.GoingAway, client.CloseStatus);
     }
 

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using Sockeye.Client;
-using Sockeye.Protocol;
 using Sockeye.Server;
 
 namespace Sockeye.Hosting.Tests;

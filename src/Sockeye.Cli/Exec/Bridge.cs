@@ -1,7 +1,6 @@
 using System.Text;
 using System.Text.Unicode;
 using Microsoft.Extensions.Logging;
-using Sockeye.Protocol;
 
 namespace Sockeye.Cli.Exec;
 

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Text;
 using Microsoft.Extensions.Logging;
-using Sockeye.Protocol;
 
 namespace Sockeye.Cli.Exec;
 

@@ -1,6 +1,5 @@
 using System.ComponentModel;
 using Microsoft.Extensions.Logging;
-using Sockeye.Protocol;
 using Sockeye.Server;
 using Sockeye.Topics;
 

@@ -5,7 +5,6 @@ using System.Text;
 using System.Text.Unicode;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
-using Sockeye.Protocol;
 using Sockeye.Topics;
 
 namespace Sockeye.Cli.Exec;

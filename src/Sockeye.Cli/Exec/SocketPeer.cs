@@ -1,5 +1,4 @@
 using System.Net.Sockets;
-using Sockeye.Protocol;
 
 namespace Sockeye.Cli.Exec;
 

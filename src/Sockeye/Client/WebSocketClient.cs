@@ -137,7 +137,11 @@ public static class WebSocketClient
 
             // Bytes after the head are already frames; they stay in the pipe for the connection to read.
             input.AdvanceTo(consumed);
-            string? problem = UpgradeResponse.Validate(response!, key, subprotocols, deflate, out string? subprotocol, out PerMessageDeflateParameters? compression);
+            string[] offeredExtensions = deflate is null ? [] : [PerMessageDeflateNegotiation.Name];
+            string? problem = UpgradeResponse.Validate(response!, key, subprotocols, offeredExtensions, out string? subprotocol, out List<ExtensionOffer> extensions);
+            PerMessageDeflateParameters? compression = null;
+            // RFC 7692 §7.1: the answer's permessage-deflate parameters checked against the offer.
+            problem ??= PerMessageDeflateNegotiation.ValidateResponse(extensions, deflate, out compression);
             if (problem is not null)
             {
                 throw response!.StatusCode != 101

@@ -1,4 +1,3 @@
-using Sockeye.Protocol;
 
 namespace Sockeye;
 
@@ -21,6 +20,7 @@ public sealed partial class WebSocketConnection
 
         _handoff.RequestClose();
         await SendCloseFrameAsync(code, reason).ConfigureAwait(false);
+        SignalAborted(); // after our close frame: a handler released now cannot send a different code first
         try
         {
             await _closeReceivedSignal.Task.WaitAsync(_options.CloseTimeout, cancellationToken).ConfigureAwait(false);
@@ -99,6 +99,7 @@ public sealed partial class WebSocketConnection
 
             _deflate?.Dispose();
             Log.Closed(_logger, Id, CloseStatus, LogText.Escape(CloseReason)); // the reason is the peer's text
+            SignalAborted(); // every way a connection ends passes here (failures, TCP gone without a close frame)
             _closed.TrySetResult();
         }
     }

@@ -462,6 +462,7 @@ public sealed partial class WebSocketConnection
         }
 
         _handoff.Complete();
+        SignalAborted();
         await SendCloseFrameAsync(code == CloseCode.NoStatusReceived ? CloseCode.NoStatusReceived : code, null).ConfigureAwait(false);
     }
 

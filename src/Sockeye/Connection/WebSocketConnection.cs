@@ -183,6 +183,7 @@ public sealed partial class WebSocketConnection : IAsyncDisposable
         Log.Aborted(_logger, Id, reason);
         _transport.Abort();
         _handoff.Complete();
+        SignalAborted();
     }
 
     /// <inheritdoc />

@@ -5,7 +5,7 @@ using Sockeye.Protocol;
 namespace Sockeye.Extensions;
 
 /// <summary>The opening-handshake side of permessage-deflate (RFC 7692 §5, §7.1), for both roles. No I/O.</summary>
-public static class PerMessageDeflateNegotiation
+internal static class PerMessageDeflateNegotiation
 {
     /// <summary>The extension's registered name.</summary>
     public const string Name = "permessage-deflate";

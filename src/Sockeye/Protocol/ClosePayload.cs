@@ -4,7 +4,7 @@ using System.Text;
 namespace Sockeye.Protocol;
 
 /// <summary>Encoding and validation of the close frame body (RFC 6455 §5.5.1): a 2-byte code, then UTF-8 reason.</summary>
-public static class ClosePayload
+internal static class ClosePayload
 {
     /// <summary>Longest reason that fits a control frame: 125 − 2 code bytes.</summary>
     public const int MaxReasonBytes = FrameHeader.MaxControlPayload - 2;

@@ -6,7 +6,7 @@ namespace Sockeye.Protocol;
 /// <param name="Name">The extension token, e.g. <c>permessage-deflate</c>.</param>
 /// <param name="Parameters">Parameters in order; a parameter without a value has a null value.</param>
 /// <param name="IsValid">False when the element broke the RFC 6455 §9.1 grammar (it must then be declined).</param>
-public sealed record ExtensionOffer(string Name, IReadOnlyList<KeyValuePair<string, string?>> Parameters, bool IsValid)
+internal sealed record ExtensionOffer(string Name, IReadOnlyList<KeyValuePair<string, string?>> Parameters, bool IsValid)
 {
     /// <summary>The header text of this element, e.g. <c>permessage-deflate; client_max_window_bits</c>.</summary>
     public override string ToString()
@@ -29,7 +29,7 @@ public sealed record ExtensionOffer(string Name, IReadOnlyList<KeyValuePair<stri
 /// Parses <c>Sec-WebSocket-Extensions</c> (RFC 6455 §9.1): <c>extension *( ";" param [ "=" (token | quoted-string) ] )</c>
 /// elements separated by commas, across any number of header lines. Quoted values are unescaped and must be tokens.
 /// </summary>
-public static class ExtensionHeader
+internal static class ExtensionHeader
 {
     /// <summary>All elements of all <paramref name="values"/> (one per header line), in order.</summary>
     public static List<ExtensionOffer> Parse(IEnumerable<string> values)

@@ -7,7 +7,7 @@ namespace Sockeye.Protocol;
 /// A decoded frame header (RFC 6455 §5.2). Reading checks only what the header alone decides; the rules that
 /// depend on connection state (masking by role, fragmentation, limits) live in <see cref="ReceiveRules"/>.
 /// </summary>
-public readonly struct FrameHeader
+internal readonly struct FrameHeader
 {
     /// <summary>Largest possible header: 2 bytes + 8-byte extended length + 4-byte masking key.</summary>
     public const int MaxSize = 14;

@@ -4,7 +4,7 @@ using System.Text;
 namespace Sockeye.Protocol;
 
 /// <summary>The Sec-WebSocket-Key / Sec-WebSocket-Accept computation (RFC 6455 §4.2.2, §1.3).</summary>
-public static class HandshakeKey
+internal static class HandshakeKey
 {
     private static ReadOnlySpan<byte> Guid => "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"u8;
 

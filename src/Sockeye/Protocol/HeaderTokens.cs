@@ -1,7 +1,7 @@
 namespace Sockeye.Protocol;
 
 /// <summary>Comma-separated header list handling (RFC 9110 §5.6.1), e.g. <c>Connection: keep-alive, Upgrade</c>.</summary>
-public static class HeaderTokens
+internal static class HeaderTokens
 {
     /// <summary>True when the list <paramref name="value"/> has an element equal to <paramref name="token"/>, ignoring case.</summary>
     public static bool Contains(string value, string token)

@@ -6,7 +6,7 @@ namespace Sockeye.Protocol;
 /// A parsed HTTP/1.1 request or response head (RFC 9112 §2–5): the start line and the header fields in arrival
 /// order. Field names compare case-insensitively; repeated fields are kept as separate entries.
 /// </summary>
-public sealed class HttpHead
+internal sealed class HttpHead
 {
     private List<KeyValuePair<string, string>>? _fields = [];
 

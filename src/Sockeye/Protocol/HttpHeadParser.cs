@@ -4,7 +4,7 @@ using System.Text;
 namespace Sockeye.Protocol;
 
 /// <summary>Outcome of <see cref="HttpHeadParser"/>.</summary>
-public enum HttpParseStatus
+internal enum HttpParseStatus
 {
     /// <summary>The head is complete; <c>consumed</c> marks its end.</summary>
     Done,
@@ -19,7 +19,7 @@ public enum HttpParseStatus
 /// it either consumes a whole head or nothing. Strict by design: CRLF line endings, no obs-fold, token field names,
 /// and size/line limits enforced before the head is complete so a slow or endless head cannot grow memory.
 /// </summary>
-public static class HttpHeadParser
+internal static class HttpHeadParser
 {
     private static ReadOnlySpan<byte> EndOfHead => "\r\n\r\n"u8;
 

@@ -8,7 +8,7 @@ namespace Sockeye.Protocol;
 /// Payload masking (RFC 6455 §5.3): octet i is XORed with octet (i mod 4) of the masking key. Vectorized; returns
 /// the key offset after the data so a payload split across buffers can be unmasked piece by piece.
 /// </summary>
-public static class Mask
+internal static class Mask
 {
     /// <summary>
     /// XORs <paramref name="data"/> in place with the masking key, starting at key octet <paramref name="keyOffset"/>

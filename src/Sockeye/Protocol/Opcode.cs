@@ -1,7 +1,7 @@
 namespace Sockeye.Protocol;
 
 /// <summary>Frame opcodes (RFC 6455 §5.2). Values 3–7 and 0xB–0xF are reserved.</summary>
-public enum Opcode : byte
+internal enum Opcode : byte
 {
     /// <summary>Continuation of a fragmented message.</summary>
     Continuation = 0x0,
@@ -18,7 +18,7 @@ public enum Opcode : byte
 }
 
 /// <summary>Classification helpers for <see cref="Opcode"/>.</summary>
-public static class OpcodeExtensions
+internal static class OpcodeExtensions
 {
     /// <summary>Control frames have the most significant opcode bit set (RFC 6455 §5.5).</summary>
     public static bool IsControl(this Opcode opcode) => ((byte)opcode & 0x8) != 0;

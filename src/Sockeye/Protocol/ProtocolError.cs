@@ -6,12 +6,12 @@ namespace Sockeye.Protocol;
 /// </summary>
 /// <param name="CloseCode">Close code to send to the peer.</param>
 /// <param name="Reason">Human-readable reason, logged and sent as the close reason.</param>
-public readonly record struct ProtocolError(ushort CloseCode, string Reason)
+internal readonly record struct ProtocolError(ushort CloseCode, string Reason)
 {
     /// <summary>True when this value carries an error (default instance means "no error").</summary>
     public bool IsError => CloseCode != 0;
 
-    internal static ProtocolError Protocol(string reason) => new(Sockeye.Protocol.CloseCode.ProtocolError, reason);
-    internal static ProtocolError InvalidData(string reason) => new(Sockeye.Protocol.CloseCode.InvalidPayloadData, reason);
-    internal static ProtocolError TooBig(string reason) => new(Sockeye.Protocol.CloseCode.MessageTooBig, reason);
+    internal static ProtocolError Protocol(string reason) => new(Sockeye.CloseCode.ProtocolError, reason);
+    internal static ProtocolError InvalidData(string reason) => new(Sockeye.CloseCode.InvalidPayloadData, reason);
+    internal static ProtocolError TooBig(string reason) => new(Sockeye.CloseCode.MessageTooBig, reason);
 }

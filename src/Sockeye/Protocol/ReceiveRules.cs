@@ -1,20 +1,11 @@
 namespace Sockeye.Protocol;
 
-/// <summary>Which side of the connection this endpoint is; decides the masking rules (RFC 6455 §5.1).</summary>
-public enum Role
-{
-    /// <summary>Server: receives masked frames, sends unmasked ones.</summary>
-    Server,
-    /// <summary>Client: sends masked frames, receives unmasked ones.</summary>
-    Client,
-}
-
 /// <summary>
 /// The receive-side state of one connection that frame-level checks need: whether a fragmented message is open,
 /// its opcode and size so far, and the limits. Checks every header against RFC 6455 §5 before any payload is read,
 /// so oversized or illegal frames are refused from their header alone.
 /// </summary>
-public struct ReceiveRules
+internal struct ReceiveRules
 {
     private readonly Role _role;
     private readonly byte _allowedRsv;

@@ -3,7 +3,7 @@ using System.Text;
 namespace Sockeye.Protocol;
 
 /// <summary>The server's verdict on an HTTP request (RFC 6455 §4.2.1).</summary>
-public enum UpgradeKind
+internal enum UpgradeKind
 {
     /// <summary>Not a WebSocket upgrade at all: an ordinary HTTP request.</summary>
     NotUpgrade,
@@ -17,10 +17,10 @@ public enum UpgradeKind
 /// <param name="Kind">The verdict.</param>
 /// <param name="Status">HTTP status to answer for <see cref="UpgradeKind.Invalid"/>.</param>
 /// <param name="Reason">Why the request was refused.</param>
-public readonly record struct UpgradeCheck(UpgradeKind Kind, int Status = 0, string Reason = "");
+internal readonly record struct UpgradeCheck(UpgradeKind Kind, int Status = 0, string Reason = "");
 
 /// <summary>Server-side validation of the opening handshake and the 101 response (RFC 6455 §4.2).</summary>
-public static class UpgradeRequest
+internal static class UpgradeRequest
 {
     /// <summary>
     /// Classifies a request head: an ordinary request (no <c>Upgrade: websocket</c> and no WebSocket key), a valid

@@ -3,7 +3,7 @@ using System.Text;
 namespace Sockeye.Protocol;
 
 /// <summary>Client side of the opening handshake (RFC 6455 §4.1): the request, and validation of the answer.</summary>
-public static class UpgradeResponse
+internal static class UpgradeResponse
 {
     /// <summary>Builds the client's opening handshake request for <paramref name="uri"/> (ws:// or wss://).</summary>
     public static byte[] BuildRequest(Uri uri, string key, IReadOnlyList<string> subprotocols,
@@ -39,23 +39,25 @@ public static class UpgradeResponse
     /// <summary>
     /// Validates the server's answer (§4.1, "the client MUST validate the server's response"): status 101,
     /// <c>Upgrade: websocket</c>, <c>Connection: Upgrade</c>, the exact accept value, a subprotocol only from those
-    /// offered, and no extension that was not offered. Returns null when valid, else the reason to fail.
+    /// offered, and no extension at all (none was offered). Returns null when valid, else the reason to fail.
     /// </summary>
     public static string? Validate(HttpHead response, string key, IReadOnlyList<string> offeredSubprotocols, out string? subprotocol) =>
-        Validate(response, key, offeredSubprotocols, null, out subprotocol, out _);
+        Validate(response, key, offeredSubprotocols, [], out subprotocol, out _);
 
     /// <summary>
-    /// As <see cref="Validate(HttpHead, string, IReadOnlyList{string}, out string?)"/>, with the permessage-deflate
-    /// answer checked against what was offered (<paramref name="offeredDeflate"/>, null when nothing was):
-    /// <paramref name="compression"/> gets the agreed parameters, null when the server declined.
+    /// As <see cref="Validate(HttpHead, string, IReadOnlyList{string}, out string?)"/>, where the client offered the
+    /// extensions named <paramref name="offeredExtensions"/>: an answer naming any other fails (§4.1 item 6), and
+    /// <paramref name="extensions"/> gets the answer's elements for each extension to check its own parameters
+    /// (this layer knows no extension).
     /// </summary>
     public static string? Validate(HttpHead response, string key, IReadOnlyList<string> offeredSubprotocols,
-        PerMessageDeflateOptions? offeredDeflate, out string? subprotocol, out PerMessageDeflateParameters? compression)
+        IReadOnlyList<string> offeredExtensions, out string? subprotocol, out List<ExtensionOffer> extensions)
     {
-        compression = null;
         ArgumentNullException.ThrowIfNull(response);
         ArgumentNullException.ThrowIfNull(offeredSubprotocols);
+        ArgumentNullException.ThrowIfNull(offeredExtensions);
         subprotocol = null;
+        extensions = [];
         if (response.StatusCode != 101)
         {
             return $"server answered {response.StatusCode} {response.ReasonPhrase} instead of 101";
@@ -77,12 +79,15 @@ public static class UpgradeResponse
             return "Sec-WebSocket-Accept does not match the key";
         }
 
-        // §4.1 item 6: an extension the client did not request fails the connection; RFC 7692 §7.1: so does an
-        // invalid permessage-deflate answer.
-        string? extensionProblem = Extensions.PerMessageDeflateNegotiation.ValidateResponse(ExtensionHeader.Parse(response), offeredDeflate, out compression);
-        if (extensionProblem is not null)
+        // §4.1 item 6: an extension the client did not request fails the connection. Whether the parameters of an
+        // offered one are acceptable is that extension's rule (RFC 7692 §7.1 for permessage-deflate).
+        extensions = ExtensionHeader.Parse(response);
+        foreach (ExtensionOffer extension in extensions)
         {
-            return extensionProblem;
+            if (!offeredExtensions.Contains(extension.Name, StringComparer.OrdinalIgnoreCase))
+            {
+                return $"server selected extension '{extension.Name}', which was not offered";
+            }
         }
 
         // §4.1 item 6: a subprotocol that was not offered fails the connection.

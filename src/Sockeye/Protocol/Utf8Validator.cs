@@ -9,7 +9,7 @@ namespace Sockeye.Protocol;
 /// <see cref="Utf8.IsValid(ReadOnlySpan{byte})"/>; only sequences split across chunks go through the byte-wise
 /// state machine below.
 /// </summary>
-public struct Utf8Validator
+internal struct Utf8Validator
 {
     // Continuation bytes still expected for the current sequence, and the allowed range of the next one.
     private int _needed;

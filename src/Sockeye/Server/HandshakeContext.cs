@@ -8,15 +8,24 @@ public sealed class HandshakeContext
 {
     private string? _subprotocol;
 
-    internal HandshakeContext(WebSocketRequest request, IReadOnlyList<string> offeredSubprotocols, string? subprotocol)
+    internal HandshakeContext(WebSocketRequest request, IReadOnlyList<string> offeredSubprotocols, string? subprotocol,
+        CancellationToken aborted = default)
     {
         Request = request;
+        Aborted = aborted;
         OfferedSubprotocols = offeredSubprotocols;
         _subprotocol = subprotocol;
     }
 
     /// <summary>The upgrade request: path, query, headers, cookies, remote address.</summary>
     public WebSocketRequest Request { get; }
+
+    /// <summary>
+    /// Canceled when the server shuts down (<see cref="WebSocketServer.StopAsync"/>, or the host stopping): pass it to
+    /// the hook's long waits (an authentication service, a database). A handshake still running then is refused with
+    /// 503, whatever the hook decides.
+    /// </summary>
+    public CancellationToken Aborted { get; }
 
     /// <summary>Subprotocols the client offered, in its order of preference.</summary>
     public IReadOnlyList<string> OfferedSubprotocols { get; }

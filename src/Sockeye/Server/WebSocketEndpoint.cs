@@ -2,7 +2,8 @@ namespace Sockeye.Server;
 
 /// <summary>
 /// The application code for one path. It runs once per connection and owns it: receive in a loop, send from any
-/// thread; when it returns the connection is closed with 1000 (1011 if it throws).
+/// thread; when it returns the connection is closed with 1000 (1011 if it throws). Its long waits take
+/// <see cref="WebSocketConnection.Aborted"/>, canceled when the connection closes or the server shuts down.
 /// </summary>
 public delegate Task WebSocketHandler(WebSocketConnection connection);
 

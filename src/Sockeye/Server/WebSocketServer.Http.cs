@@ -230,13 +230,26 @@ public sealed partial class WebSocketServer
         }
 
         List<string> offered = UpgradeRequest.OfferedSubprotocols(head);
-        var handshake = new HandshakeContext(request, offered, endpoint.ChooseSubprotocol(offered));
+        var handshake = new HandshakeContext(request, offered, endpoint.ChooseSubprotocol(offered), _stopping.Token);
         foreach (HandshakeHook? hook in new[] { Options.OnHandshake, endpoint.Options.OnHandshake })
         {
             if (hook is not null && handshake.RejectStatus is null)
             {
-                await hook(handshake).ConfigureAwait(false);
+                try
+                {
+                    await hook(handshake).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+                {
+                    break; // released by HandshakeContext.Aborted: refused below
+                }
             }
+        }
+
+        // StopAsync closes the connections it finds; one accepted after it began would stay open: refuse it.
+        if (handshake.RejectStatus is null && _stopping.IsCancellationRequested)
+        {
+            handshake.Reject(503, "server shutting down");
         }
 
         if (handshake.RejectStatus is { } status)

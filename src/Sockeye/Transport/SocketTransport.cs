@@ -72,10 +72,10 @@ public sealed class SocketTransport : IWebSocketTransport, IAsyncDisposable
     public EndPoint? LocalEndPoint { get; }
 
     /// <summary>Completes when everything written to <see cref="Output"/> has been sent (or sending failed).</summary>
-    public Task Sending => _sending;
+    internal Task Sending => _sending;
 
     /// <summary>Completes when the peer has closed its side or receiving failed.</summary>
-    public Task Receiving => _receiving;
+    internal Task Receiving => _receiving;
 
     private async Task ReceiveLoopAsync()
     {

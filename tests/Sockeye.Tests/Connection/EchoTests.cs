@@ -74,10 +74,11 @@ public class EchoTests
     }
 
     [Theory]
-    [InlineData(Opcode.Text)]
-    [InlineData(Opcode.Binary)]
-    public async Task Server_echoes_empty_messages(Opcode opcode)
+    [InlineData((byte)Opcode.Text)]
+    [InlineData((byte)Opcode.Binary)]
+    public async Task Server_echoes_empty_messages(byte opcodeValue)
     {
+        var opcode = (Opcode)opcodeValue;
         await using var h = EngineHarness.Start(Role.Server);
         _ = h.RunEchoAsync();
 

@@ -1,6 +1,5 @@
 using System.Diagnostics.Metrics;
 using Sockeye.Diagnostics;
-using Sockeye.Protocol;
 using Sockeye.Tests.Support;
 using Sockeye.Topics;
 

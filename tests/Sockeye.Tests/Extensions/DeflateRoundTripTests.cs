@@ -1,6 +1,5 @@
 using System.Text;
 using Sockeye.Client;
-using Sockeye.Protocol;
 using Sockeye.Server;
 using Sockeye.Tests.Support;
 

@@ -33,12 +33,13 @@ public class ReceiveRulesTests
     }
 
     [Theory]
-    [InlineData(Role.Server, Opcode.Ping)]
-    [InlineData(Role.Client, Opcode.Ping)]
-    [InlineData(Role.Server, Opcode.Close)]
-    [InlineData(Role.Client, Opcode.Pong)]
-    public void Masking_rule_applies_to_control_frames_too(Role role, Opcode opcode)
+    [InlineData(Role.Server, (byte)Opcode.Ping)]
+    [InlineData(Role.Client, (byte)Opcode.Ping)]
+    [InlineData(Role.Server, (byte)Opcode.Close)]
+    [InlineData(Role.Client, (byte)Opcode.Pong)]
+    public void Masking_rule_applies_to_control_frames_too(Role role, byte opcodeValue)
     {
+        var opcode = (Opcode)opcodeValue;
         var rules = new ReceiveRules(role, Big, Big);
         bool wrongMask = role == Role.Client;
 
@@ -102,11 +103,12 @@ public class ReceiveRulesTests
     }
 
     [Theory]
-    [InlineData(Role.Server, Opcode.Ping)]
-    [InlineData(Role.Client, Opcode.Pong)]
-    [InlineData(Role.Server, Opcode.Close)]
-    public void Fails_control_frame_longer_than_125_with_1002(Role role, Opcode opcode)
+    [InlineData(Role.Server, (byte)Opcode.Ping)]
+    [InlineData(Role.Client, (byte)Opcode.Pong)]
+    [InlineData(Role.Server, (byte)Opcode.Close)]
+    public void Fails_control_frame_longer_than_125_with_1002(Role role, byte opcodeValue)
     {
+        var opcode = (Opcode)opcodeValue;
         var rules = new ReceiveRules(role, Big, Big);
 
         Assert.False(Check(ref rules, Frame(role, opcode, 125)).IsError);
@@ -114,10 +116,11 @@ public class ReceiveRulesTests
     }
 
     [Theory]
-    [InlineData(Role.Server, Opcode.Ping)]
-    [InlineData(Role.Client, Opcode.Close)]
-    public void Fails_fragmented_control_frame_with_1002(Role role, Opcode opcode)
+    [InlineData(Role.Server, (byte)Opcode.Ping)]
+    [InlineData(Role.Client, (byte)Opcode.Close)]
+    public void Fails_fragmented_control_frame_with_1002(Role role, byte opcodeValue)
     {
+        var opcode = (Opcode)opcodeValue;
         var rules = new ReceiveRules(role, Big, Big);
 
         ProtocolError error = Check(ref rules, Frame(role, opcode, 1, fin: false));
@@ -138,11 +141,12 @@ public class ReceiveRulesTests
     }
 
     [Theory]
-    [InlineData(Role.Server, Opcode.Text)]
-    [InlineData(Role.Server, Opcode.Binary)]
-    [InlineData(Role.Client, Opcode.Text)]
-    public void Fails_new_data_frame_inside_a_fragmented_message_with_1002(Role role, Opcode second)
+    [InlineData(Role.Server, (byte)Opcode.Text)]
+    [InlineData(Role.Server, (byte)Opcode.Binary)]
+    [InlineData(Role.Client, (byte)Opcode.Text)]
+    public void Fails_new_data_frame_inside_a_fragmented_message_with_1002(Role role, byte secondValue)
     {
+        var second = (Opcode)secondValue;
         var rules = new ReceiveRules(role, Big, Big);
         Assert.False(Check(ref rules, Frame(role, Opcode.Text, 3, fin: false)).IsError);
 

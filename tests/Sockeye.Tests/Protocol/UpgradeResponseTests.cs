@@ -99,6 +99,28 @@ public class UpgradeResponseTests
     }
 
     [Fact]
+    public void Returns_the_answer_for_an_offered_extension_to_check_its_own_parameters()
+    {
+        HttpHead response = Http.Response(Valid101 + "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits=10\r\n\r\n");
+
+        Assert.Null(UpgradeResponse.Validate(response, Http.SampleKey, [], ["permessage-deflate"], out _, out List<ExtensionOffer> extensions));
+
+        ExtensionOffer answer = Assert.Single(extensions);
+        Assert.Equal("permessage-deflate", answer.Name);
+        Assert.Equal([new KeyValuePair<string, string?>("client_max_window_bits", "10")], answer.Parameters);
+    }
+
+    [Fact]
+    public void Fails_an_extension_other_than_those_offered()
+    {
+        HttpHead response = Http.Response(Valid101 + "Sec-WebSocket-Extensions: permessage-deflate, x-webkit-other\r\n\r\n");
+
+        string? problem = UpgradeResponse.Validate(response, Http.SampleKey, [], ["permessage-deflate"], out _, out _);
+
+        Assert.Equal("server selected extension 'x-webkit-other', which was not offered", problem);
+    }
+
+    [Fact]
     public void BuildRequest_is_a_valid_upgrade_for_the_server()
     {
         byte[] request = UpgradeResponse.BuildRequest(new Uri("ws://example.com:8080/chat?x=1"), Http.SampleKey, ["a", "b"],

@@ -1,5 +1,4 @@
 using Sockeye.Client;
-using Sockeye.Protocol;
 using Sockeye.Tests.Support;
 
 namespace Sockeye.Tests.Server;

@@ -68,7 +68,7 @@ public class RequestTests
 
         Assert.Equal("/x", client.Request.Path);
         Assert.Equal("1", client.Request.GetQuery("q"));
-        Assert.Equal(Sockeye.Protocol.Role.Client, client.Role);
+        Assert.Equal(Role.Client, client.Role);
         Assert.Equal(server.Port, Assert.IsType<IPEndPoint>(client.RemoteEndPoint).Port);
     }
 }

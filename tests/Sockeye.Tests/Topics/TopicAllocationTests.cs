@@ -1,5 +1,4 @@
 using System.IO.Pipelines;
-using Sockeye.Protocol;
 using Sockeye.Topics;
 using Sockeye.Transport;
 using Xunit.Abstractions;

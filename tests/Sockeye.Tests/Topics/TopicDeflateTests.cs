@@ -2,7 +2,6 @@ using System.Buffers;
 using System.IO.Compression;
 using System.IO.Pipelines;
 using System.Text;
-using Sockeye.Protocol;
 using Sockeye.Topics;
 using Sockeye.Transport;
 

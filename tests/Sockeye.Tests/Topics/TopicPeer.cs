@@ -1,7 +1,6 @@
 using System.IO.Pipelines;
 using System.Text;
 using System.Text.Json;
-using Sockeye.Protocol;
 using Sockeye.Topics;
 using Sockeye.Transport;
 

@@ -1,4 +1,4 @@
-namespace Sockeye.Protocol;
+namespace Sockeye;
 
 /// <summary>Close status codes (RFC 6455 §7.4) and the rules for which may appear on the wire.</summary>
 public static class CloseCode
