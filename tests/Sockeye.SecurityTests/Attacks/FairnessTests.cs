@@ -51,9 +51,9 @@ public class FairnessTests
         {
             WebSocketMessage message = await request.ConfigureAwait(false);
             Assert.Equal(MessageType.Text, message.Type);
-            int received = Environment.CurrentManagedThreadId;
+            int received = ThreadIdentity.Current;
             await server.SendBinaryAsync(new byte[Inflated]).ConfigureAwait(false); // compressed: deflate was agreed
-            return (received, Environment.CurrentManagedThreadId);
+            return (received, ThreadIdentity.Current);
         }
     }
 
@@ -78,7 +78,7 @@ public class FairnessTests
         Exception? error = null;
         var thread = new Thread(() =>
         {
-            id = Environment.CurrentManagedThreadId;
+            id = ThreadIdentity.Current;
             try
             {
                 foreach (byte[] frame in frames)
@@ -98,6 +98,18 @@ public class FairnessTests
         Assert.True(thread.Join(Timeout), "the I/O thread's flush did not return");
         Assert.Null(error);
         return id;
+    }
+
+    /// <summary>
+    /// A number per thread that is never given to another thread. Managed thread ids are reused once a thread has
+    /// ended, so a thread-pool thread started after the "I/O thread" exited could carry its id and look like it.
+    /// </summary>
+    private static class ThreadIdentity
+    {
+        private static int s_last;
+        [ThreadStatic] private static int t_id;
+
+        public static int Current => t_id != 0 ? t_id : t_id = Interlocked.Increment(ref s_last);
     }
 
     /// <summary>Raw DEFLATE ending in a sync flush, its trailing 00 00 ff ff removed (RFC 7692 §7.2.1).</summary>
@@ -152,7 +164,7 @@ public class FairnessTests
                 {
                     // ConfigureAwait(false): continue inline on whichever thread delivered, as a server handler does.
                     WebSocketMessage message = await next.ConfigureAwait(false);
-                    threads.Add(Environment.CurrentManagedThreadId);
+                    threads.Add(ThreadIdentity.Current);
                     Assert.Equal(length, message.Payload.Length);
                     Assert.True(IsZeros(message.Payload), "the message did not arrive intact");
                     await Server.SendAsync(message.Type, message.Payload).ConfigureAwait(false);
