@@ -8,6 +8,9 @@ public sealed partial class NatsBackplane
 {
     // The first local subscriber: listen on the topic's delivery subject, then learn its position before returning, so
     // the hub's history read that follows is never behind what this node delivers next.
+    /// <summary>Tests: drop this many deliveries, as the client does for a slow consumer (a gap the next message reveals).</summary>
+    internal int DropDeliveries;
+
     private async Task ActivateAsync(NatsTopic state)
     {
         lock (state.Lock)
@@ -79,6 +82,11 @@ public sealed partial class NatsBackplane
             await foreach (NatsMsg<NatsMemoryOwner<byte>> message in subscription.Msgs.ReadAllAsync().ConfigureAwait(false))
             {
                 using NatsMemoryOwner<byte> data = message.Data;
+                if (DropDeliveries > 0 && Interlocked.Decrement(ref DropDeliveries) >= 0)
+                {
+                    continue; // tests: as a slow consumer's dropped message
+                }
+
                 try
                 {
                     if (NatsWire.Header(message.Headers, NatsWire.Presence) is { } presence)

@@ -34,6 +34,9 @@ public sealed partial class NatsBackplane
             MaxAge = _options.TopicExpiry,
             Discard = StreamConfigDiscard.Old,
             AllowDirect = true,
+            // A topic's position is its last stored message: deleting that one alone would hand its offset out again.
+            // Limits and purges only ever remove a topic's last message with all the others (a new epoch follows).
+            DenyDelete = true,
             NumReplicas = 1,
             Republish = new Republish { Src = _layout.StreamSubjects, Dest = _layout.RepublishSubjects },
         };
