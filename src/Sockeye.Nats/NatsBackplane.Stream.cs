@@ -30,7 +30,7 @@ public sealed partial class NatsBackplane
         var config = new StreamConfig(_layout.Stream, [_layout.StreamSubjects])
         {
             Storage = _options.FileStorage ? StreamConfigStorage.File : StreamConfigStorage.Memory,
-            MaxMsgsPerSubject = _options.HistoryPerTopic,
+            MaxMsgsPerSubject = _options.HistoryPerTopic == 0 ? -1 : _options.HistoryPerTopic,
             MaxAge = _options.TopicExpiry,
             Discard = StreamConfigDiscard.Old,
             AllowDirect = true,

@@ -28,8 +28,9 @@ public sealed class NatsBackplaneOptions
     public TimeSpan PresenceTimeout { get; set; } = TimeSpan.FromSeconds(15);
 
     /// <summary>
-    /// Messages kept per topic in the stream (its <c>max_msgs_per_subject</c>, at least 1: the last message carries the
-    /// topic's position). Resume also honours each topic's <c>HistorySize</c> and <c>HistoryAge</c>.
+    /// Messages kept per topic in the stream (its <c>max_msgs_per_subject</c>; 0 = no count limit, only
+    /// <see cref="TopicExpiry"/>). The last is always kept: it carries the topic's position. Resume also honours each
+    /// topic's <c>HistorySize</c> and <c>HistoryAge</c>.
     /// </summary>
     public int HistoryPerTopic { get; set; } = 1000;
 
@@ -72,7 +73,7 @@ public sealed class NatsBackplaneOptions
             throw new ArgumentOutOfRangeException(nameof(TopicExpiry), "The topic expiry must be at least one second.");
         }
 
-        ArgumentOutOfRangeException.ThrowIfLessThan(HistoryPerTopic, 1);
+        ArgumentOutOfRangeException.ThrowIfNegative(HistoryPerTopic);
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxPendingPerTopic, 1);
         if (CommandTimeout <= TimeSpan.Zero)
         {
