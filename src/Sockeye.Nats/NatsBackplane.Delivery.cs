@@ -194,9 +194,10 @@ public sealed partial class NatsBackplane
     /// <summary>
     /// Reads the topic's position (and the range this node missed) and delivers in order: what the stream still has,
     /// a discontinuity for what it does not, then the messages that arrived meanwhile. Repeats while messages arrive
-    /// that the read could not account for. Called with <see cref="NatsTopic.Syncing"/> set; clears it.
+    /// that the read could not account for. Called with <see cref="NatsTopic.Syncing"/> set; clears it. While
+    /// <paramref name="recovering"/>, it applies what it read though the backplane is not up yet.
     /// </summary>
-    private async Task SyncAsync(NatsTopic state)
+    private async Task SyncAsync(NatsTopic state, bool recovering = false)
     {
         while (true)
         {
@@ -222,7 +223,7 @@ public sealed partial class NatsBackplane
             Range range = await ReadRangeAsync(state.Name, state.Subjects, known ?? "", from, afterSeq, restart: true, CancellationToken.None).ConfigureAwait(false);
             lock (state.Lock)
             {
-                if (state.Removed || !IsConnected)
+                if (state.Removed || !(IsConnected || recovering))
                 {
                     ReleaseAll(range.Messages);
                     state.Syncing = false; // the recovery after the reconnect syncs again

@@ -136,6 +136,52 @@ public sealed partial class NatsBackplane
             _tails.Clear();
             await EnsureStoreAsync().ConfigureAwait(false);
             await _nats.PingAsync(_stop.Token).ConfigureAwait(false);
+
+            // Topics that never had a stream position (subscribed while NATS was away) listen and take the stream's
+            // position before this node publishes to the stream again: a message it publishes next is then after
+            // that position, never skipped by it.
+            foreach (NatsTopic state in _topics.Values)
+            {
+                await state.Gate.WaitAsync(_stop.Token).ConfigureAwait(false);
+                bool first = false;
+                try
+                {
+                    if (state.Removed)
+                    {
+                        continue;
+                    }
+
+                    if (state.Subscription is null)
+                    {
+                        await ListenAsync(state).ConfigureAwait(false);
+                    }
+
+                    lock (state.Lock)
+                    {
+                        first = state.Epoch is null && !state.Syncing;
+                        state.Syncing |= first;
+                    }
+
+                    if (first)
+                    {
+                        await SyncAsync(state, recovering: true).ConfigureAwait(false);
+                    }
+                }
+                catch (Exception ex) when (first && IsNatsFailure(ex))
+                {
+                    lock (state.Lock)
+                    {
+                        state.Syncing = false;
+                    }
+
+                    throw;
+                }
+                finally
+                {
+                    state.Gate.Release();
+                }
+            }
+
             if (!_up)
             {
                 _up = true;
@@ -146,31 +192,14 @@ public sealed partial class NatsBackplane
                 }
             }
 
+            // Then every topic catches up from the stream (what it missed while away), or is told what it can't.
             await HeartbeatAsync(rejoin: true).ConfigureAwait(false);
             foreach (NatsTopic state in _topics.Values)
             {
-                await state.Gate.WaitAsync(_stop.Token).ConfigureAwait(false);
-                try
+                lock (state.Lock)
                 {
-                    if (state.Removed)
-                    {
-                        continue;
-                    }
-
-                    if (state.Subscription is null)
-                    {
-                        await ListenAsync(state).ConfigureAwait(false); // activated while NATS was away
-                    }
-
-                    lock (state.Lock)
-                    {
-                        state.Resync = true;
-                        StartSync(state);
-                    }
-                }
-                finally
-                {
-                    state.Gate.Release();
+                    state.Resync = true;
+                    StartSync(state);
                 }
             }
         }
