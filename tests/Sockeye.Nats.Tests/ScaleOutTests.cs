@@ -258,4 +258,59 @@ public class ScaleOutTests
         await Assert.ThrowsAsync<NATS.Client.JetStream.NatsJSApiException>(async () => await stream.DeleteMessageAsync(await stream.LastSeqAsync("t")));
         Assert.Equal(new StreamPosition(second.Epoch, 3), await a.Hub.PublishTextAsync("t", "m3"));
     }
+
+    [Fact]
+    public async Task Hostile_topic_names_each_get_their_own_subject_and_only_their_own_messages()
+    {
+        // Subject syntax (. * > whitespace), the escape character itself, Unicode, and names that would collide under a
+        // careless encoding ("_41" and "A", "a.b" and "a" + "b").
+        string[] topics = ["a.b", "a", "b", "*", ">", "a.*", "a.>", "with space", "tab\u00a0nbsp", "ünïcødé 🎉", "_41", "A", "x_y", "x.y", "$JS.API.STREAM.DELETE.x", "..", new string('z', 256)];
+        await using NatsServer nats = await NatsServer.StartAsync();
+        var history = new TopicOptions { HistorySize = 10 };
+        await using Node a = await Node.StartAsync(nats, "a", history);
+        await using Node b = await Node.StartAsync(nats, "b", history);
+        var peers = new List<TopicPeer>();
+        try
+        {
+            foreach (string topic in topics)
+            {
+                peers.Add((await a.SubscribeV1Async(topic)).Peer);
+            }
+
+            foreach (string topic in topics)
+            {
+                Assert.Equal(1, (await b.Hub.PublishTextAsync(topic, topic)).Offset); // its own stream: offset 1 each
+            }
+
+            for (int i = 0; i < topics.Length; i++)
+            {
+                JsonElement msg = await peers[i].ExpectOpAsync("msg");
+                Assert.Equal(topics[i], msg.GetProperty("topic").GetString());
+                Assert.Equal(topics[i], msg.GetProperty("text").GetString());
+            }
+
+            // And resumable by name from another node.
+            await using TopicPeer resumed = TopicPeer.Plain();
+            StreamPosition start = (await a.Hub.Backplane.ReadAsync("*", null, history, [], CancellationToken.None)).Current;
+            Assert.True((await b.Hub.SubscribeAsync(resumed.Server, "*", start with { Offset = 0 })).Recovered);
+            Assert.Equal("*", await resumed.ReceiveTextAsync());
+        }
+        finally
+        {
+            foreach (TopicPeer peer in peers)
+            {
+                await peer.DisposeAsync();
+            }
+        }
+    }
+
+    [Fact]
+    public void The_subject_encoding_is_one_safe_token_and_injective()
+    {
+        string[] names = ["a.b", "a", "*", ">", "a b", "_", "_5F", "ünï", "🎉", "-", "A", "_41"];
+        var tokens = names.Select(NatsSubjects.Encode).ToList();
+        Assert.Equal(names.Length, tokens.Distinct(StringComparer.Ordinal).Count());
+        Assert.All(tokens, token => Assert.Matches("^[A-Za-z0-9_-]+$", token));
+        Assert.Equal(names, tokens.Select(NatsSubjects.Decode));
+    }
 }
