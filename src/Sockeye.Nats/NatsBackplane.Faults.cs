@@ -185,6 +185,12 @@ public sealed partial class NatsBackplane
             if (!_up)
             {
                 _up = true;
+                if (_nats.ConnectionState != NatsConnectionState.Open)
+                {
+                    _up = false; // dropped again meanwhile: the next reconnect recovers
+                    return;
+                }
+
                 if (Interlocked.Read(ref _outages) > 0)
                 {
                     long down = Environment.TickCount64 - Interlocked.Read(ref _downSinceMs);
