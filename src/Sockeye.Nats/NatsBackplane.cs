@@ -80,6 +80,7 @@ public sealed partial class NatsBackplane : ITopicBackplane
             ReconnectWaitMin = TimeSpan.FromMilliseconds(250),
             ReconnectWaitMax = TimeSpan.FromSeconds(2),
             PingInterval = TimeSpan.FromSeconds(5),   // a silent dead server is noticed within two pings
+            SubPendingChannelCapacity = 16_384,       // per topic subscription: memory stays bounded
             SubPendingChannelFullMode = System.Threading.Channels.BoundedChannelFullMode.DropNewest, // a gap, then a sync
         });
         var backplane = new NatsBackplane(nats, options, node);
