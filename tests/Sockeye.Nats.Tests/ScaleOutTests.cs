@@ -327,4 +327,24 @@ public class ScaleOutTests
         Assert.All(tokens, token => Assert.Matches("^[A-Za-z0-9_-]+$", token));
         Assert.Equal(names, tokens.Select(NatsSubjects.Decode));
     }
+
+    [Fact]
+    public async Task Malformed_messages_on_a_delivery_subject_are_logged_and_ignored_and_delivery_goes_on()
+    {
+        await using NatsServer nats = await NatsServer.StartAsync();
+        await using Node a = await Node.StartAsync(nats, "a");
+        await using Stream stream = Stream.Open(nats);
+        (TopicPeer peer, JsonElement subscribed) = await a.SubscribeV1Async("t");
+        await using TopicPeer _ = peer;
+        string subject = new TopicSubjects(new NatsLayout("test"), "t").Delivery;
+        await stream.PublishRawAsync(subject, [1, 2, 3]); // no headers at all
+        await stream.PublishRawAsync(subject, [4], new NATS.Client.Core.NatsHeaders { ["Sockeye-Epoch"] = "x", ["Sockeye-Offset"] = "-7", ["Nats-Sequence"] = "1" });
+        await stream.PublishRawAsync(subject, [5], new NATS.Client.Core.NatsHeaders { ["Sockeye-Presence"] = "j" }); // no member
+        await a.Hub.PublishTextAsync("t", "m1");
+
+        List<JsonElement> frames = await Frames.UntilTextAsync(peer, "m1");
+        Assert.Equal(["m1"], Frames.AssertContinuous(subscribed.GetProperty("epoch").GetString()!, 0, frames));
+        Assert.Equal(3, a.Log.Lines.Count(line => line.Contains("malformed message on 't' ignored", StringComparison.Ordinal)));
+        Assert.Equal(0, a.Backplane.Counters.Resets);
+    }
 }

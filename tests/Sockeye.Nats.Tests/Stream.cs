@@ -44,5 +44,9 @@ internal sealed class Stream : IAsyncDisposable
         await stream.PurgeAsync(new StreamPurgeRequest { Filter = new TopicSubjects(new NatsLayout(prefix), topic).Stream });
     }
 
+    /// <summary>Publishes raw bytes (with optional headers) on a core subject, as a stray or broken client could.</summary>
+    public ValueTask PublishRawAsync(string subject, byte[] payload, NatsHeaders? headers = null) =>
+        _connection.PublishAsync(subject, payload, headers);
+
     public ValueTask DisposeAsync() => _connection.DisposeAsync();
 }
