@@ -9,7 +9,7 @@
 #   ./test.sh --list               # list the stages
 #
 # Stages: setup build unit security conformance-server conformance-client interop-node interop-python
-#         browser cli exec adversarial redis soak bench-smoke package native
+#         browser cli exec adversarial redis nats soak bench-smoke package native
 # Aliases: conformance = conformance-server conformance-client; interop = interop-node interop-python;
 #          node = interop-node; python = interop-python; all = every stage.
 # Logs go to artifacts/logs/<stage>.log, conformance reports to artifacts/conformance/{server,client}.
@@ -18,7 +18,7 @@ set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$ROOT"
 
-ALL_STAGES=(setup build unit security conformance-server conformance-client interop-node interop-python browser cli exec adversarial redis soak bench-smoke package native)
+ALL_STAGES=(setup build unit security conformance-server conformance-client interop-node interop-python browser cli exec adversarial redis nats soak bench-smoke package native)
 STAGE_TIMEOUT_DEFAULT=1200   # seconds; a hung stage is killed and counted as failed
 declare -A STAGE_TIMEOUT=([setup]=1500 [build]=1200 [unit]=1500 [conformance-server]=1200 [conformance-client]=1200 [bench-smoke]=1500 [native]=1500)
 
@@ -108,6 +108,7 @@ stage_setup() {
   command -v chromium >/dev/null 2>&1 || missing+=(chromium)
   "$PY" -c 'import websockets' >/dev/null 2>&1 || missing+=(python3-websockets)
   command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+  command -v nats-server >/dev/null 2>&1 || missing+=(nats-server)
   command -v openssl >/dev/null 2>&1 || missing+=(openssl)
   command -v curl >/dev/null 2>&1 || missing+=(curl)
   command -v clang >/dev/null 2>&1 || missing+=(clang)           # native AOT (the native stage)
@@ -118,7 +119,7 @@ stage_setup() {
     apt-get -o DPkg::Lock::Timeout=600 update || rc=1
     apt-get -o DPkg::Lock::Timeout=600 install -y "${missing[@]}" || rc=1
   else
-    say "apt packages present: chromium python3-websockets redis-server openssl curl clang zlib1g-dev"
+    say "apt packages present: chromium python3-websockets redis-server nats-server openssl curl clang zlib1g-dev"
   fi
   if [[ ! -d tests/interop/node_modules/ws || ! -d tests/interop/node_modules/playwright-core ]]; then
     say "npm ci in tests/interop"
@@ -257,6 +258,22 @@ stage_redis() {
     --results-directory "$ARTIFACTS/test-results" --logger "trx;LogFileName=redis.trx" --logger "console;verbosity=normal"
 }
 
+# The NATS JetStream backplane against real `nats-server -js` processes that the tests start, kill and restart on free
+# ports (temp store dirs, kept or wiped), with real `sockeye serve --broadcast --nats` nodes (docs/scale-out.md).
+stage_nats() {
+  require_file tests/Sockeye.Nats.Tests/bin/$CONFIG/net10.0/Sockeye.Nats.Tests.dll || return 1
+  require_file "$SOCKEYE_DLL" || return 1
+  if ! command -v nats-server >/dev/null 2>&1; then
+    say "installing nats-server with apt"
+    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y nats-server \
+      || { apt-get -o DPkg::Lock::Timeout=600 update && DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y nats-server; } \
+      || { say "nats-server could not be installed"; return 1; }
+  fi
+  say "$(nats-server --version)"
+  dotnet test tests/Sockeye.Nats.Tests/Sockeye.Nats.Tests.csproj -c "$CONFIG" --no-build \
+    --results-directory "$ARTIFACTS/test-results" --logger "trx;LogFileName=nats.trx" --logger "console;verbosity=normal"
+}
+
 stage_soak() {
   require_file "$SOCKEYE_DLL" || return 1
   SOAK_SECONDS="${SOAK_SECONDS:-15}" bash tests/soak/run.sh "$SOCKEYE_DLL"
@@ -284,7 +301,7 @@ stage_native() {
 
 export -f stage_package stage_native stage_setup stage_build stage_unit stage_conformance_server stage_conformance_client \
   stage_interop_node stage_interop_python stage_browser stage_exec stage_adversarial stage_bench_smoke stage_security stage_soak stage_cli \
-  stage_redis
+  stage_redis stage_nats
 
 # ---------------------------------------------------------------------------------------------
 # cleanup: every server this run started (recorded pids only), and the .NET build servers
@@ -328,7 +345,7 @@ for arg in "$@"; do
     node) selected+=(interop-node) ;;
     python) selected+=(interop-python) ;;
     bench) selected+=(bench-smoke) ;;
-    setup | build | unit | security | conformance-server | conformance-client | interop-node | interop-python | browser | cli | exec | adversarial | redis | soak | bench-smoke | package | native)
+    setup | build | unit | security | conformance-server | conformance-client | interop-node | interop-python | browser | cli | exec | adversarial | redis | nats | soak | bench-smoke | package | native)
       selected+=("$arg") ;;
     *) say "unknown stage '$arg' (stages: ${ALL_STAGES[*]}; aliases: all conformance interop node python bench)"; exit 2 ;;
   esac

@@ -21,6 +21,8 @@ internal sealed class RedisCliOptions
         command.Options.Add(_presenceTimeout);
     }
 
+    public bool Given(ParseResult parse) => parse.GetValue(_redis) is not null;
+
     /// <summary>An error message naming the option at fault, or null.</summary>
     public string? Check(ParseResult parse, bool broadcast)
     {

@@ -42,6 +42,8 @@ internal static class ServeCommand
         broadcast.AddTo(command);
         var redis = new RedisCliOptions();
         redis.AddTo(command);
+        var nats = new NatsCliOptions();
+        nats.AddTo(command);
         var metrics = new MetricsOptions();
         metrics.AddTo(command);
         var exec = new ExecOptions();
@@ -79,6 +81,12 @@ internal static class ServeCommand
             if (redis.Check(parse, broadcast.Enabled(parse) && execSettings is null) is { } redisError)
             {
                 await Console.Error.WriteLineAsync($"sockeye: {redisError}").ConfigureAwait(false);
+                return 2;
+            }
+
+            if (nats.Check(parse, broadcast.Enabled(parse) && execSettings is null, redis.Given(parse)) is { } natsError)
+            {
+                await Console.Error.WriteLineAsync($"sockeye: {natsError}").ConfigureAwait(false);
                 return 2;
             }
 
@@ -145,7 +153,9 @@ internal static class ServeCommand
 
             await using var server = new WebSocketServer(options);
             ExecHost? bridge = execSettings is null ? null : ExecHost.Map(server, execSettings, logging, topics);
-            await using Sockeye.Redis.RedisBackplane? backplane = await redis.ConnectAsync(parse, logging, cancellationToken).ConfigureAwait(false);
+            await using ITopicBackplane? backplane = nats.Given(parse) && topics is not null
+                ? await nats.ConnectAsync(parse, topics, logging, cancellationToken).ConfigureAwait(false)
+                : await redis.ConnectAsync(parse, logging, cancellationToken).ConfigureAwait(false);
             await using TopicHub? hub = topics is null || bridge is not null ? null : BroadcastOptions.Map(server, topics, logging, backplane);
             if (bridge is null && hub is null)
             {

@@ -1,0 +1,298 @@
+using System.Collections.Concurrent;
+using System.Text;
+using Microsoft.Extensions.Logging;
+using NATS.Client.Core;
+using NATS.Client.KeyValueStore;
+using Sockeye.Topics;
+
+namespace Sockeye.Nats;
+
+// Presence across nodes: a KV bucket with one key per member, <topic>.<connection> → owning node and info; a node's
+// liveness is its key in a second bucket whose age limit is the presence timeout, refreshed by its heartbeat; any node
+// sweeps the members of dead nodes from the topics it serves, with a delete conditional on the member's revision, so
+// each leave is announced once however many nodes sweep.
+public sealed partial class NatsBackplane
+{
+    private static readonly NatsUtf8PrimitivesSerializer<string> StringSerializer = NatsUtf8PrimitivesSerializer<string>.Default;
+    private readonly ConcurrentDictionary<(string Topic, string Connection), Member> _members = new();
+    private readonly ConcurrentDictionary<(string Topic, string Connection), PresenceMember> _pendingLeaves = new();
+    private INatsKVStore? _presence;
+    private INatsKVStore? _nodes;
+
+    /// <summary>A member of this node, and when its key was last written (it ages out after the topic expiry).</summary>
+    private sealed record Member(PresenceMember Info, long WrittenMs);
+
+    /// <inheritdoc/>
+    public async ValueTask JoinAsync(string topic, PresenceMember member, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(member);
+        _members[(topic, member.Connection)] = new Member(member, Environment.TickCount64);
+        _pendingLeaves.TryRemove((topic, member.Connection), out _);
+        if (IsConnected)
+        {
+            try
+            {
+                await AddMemberAsync(topic, member, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+            catch (Exception ex) when (IsNatsFailure(ex))
+            {
+                MarkDown(ex.Message);
+            }
+        }
+
+        Sink.OnPresence(topic, member, joined: true); // locally now; in NATS after the reconnect
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask LeaveAsync(string topic, PresenceMember member, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(member);
+        _members.TryRemove((topic, member.Connection), out _);
+        if (IsConnected)
+        {
+            try
+            {
+                await RemoveMemberAsync(topic, member.Connection, member.Info, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+            catch (Exception ex) when (IsNatsFailure(ex))
+            {
+                MarkDown(ex.Message);
+            }
+        }
+
+        _pendingLeaves[(topic, member.Connection)] = member;
+        Sink.OnPresence(topic, member, joined: false);
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<IReadOnlyList<PresenceMember>> GetPresenceAsync(string topic, CancellationToken cancellationToken)
+    {
+        if (IsConnected)
+        {
+            try
+            {
+                return await SweepAsync(topic, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (IsNatsFailure(ex))
+            {
+                MarkDown(ex.Message);
+            }
+        }
+
+        // Unreachable: the members this node knows, its own.
+        return [.. _members.Where(pair => string.Equals(pair.Key.Topic, topic, StringComparison.Ordinal)).Select(pair => pair.Value.Info)];
+    }
+
+    private INatsKVStore PresenceStore => _presence ?? throw new NatsException("the presence bucket is not ready");
+
+    private INatsKVStore NodesStore => _nodes ?? throw new NatsException("the nodes bucket is not ready");
+
+    private static string MemberKey(TopicSubjects subjects, string connection) => subjects.Token + "." + NatsSubjects.Encode(connection);
+
+    // The value: <node>\n then - (no info) or +<info>.
+    private string MemberValue(string? info) => _node + "\n" + (info is null ? "-" : "+" + info);
+
+    private static string? DecodeInfo(ReadOnlySpan<char> encoded) => encoded.Length > 0 && encoded[0] == '+' ? encoded[1..].ToString() : null;
+
+    // Adds the member (announced when it is new; a rejoin of a known one only refreshes its key).
+    private async Task AddMemberAsync(string topic, PresenceMember member, CancellationToken cancellationToken)
+    {
+        INatsKVStore presence = PresenceStore;
+        TopicSubjects subjects = SubjectsOf(topic);
+        string key = MemberKey(subjects, member.Connection);
+        NatsResult<ulong> created = await presence.TryCreateAsync(key, MemberValue(member.Info), StringSerializer, cancellationToken).ConfigureAwait(false);
+        if (created.Success)
+        {
+            await AnnounceAsync(subjects, member.Connection, member.Info, joined: true, cancellationToken).ConfigureAwait(false);
+        }
+        else if (created.Error is NatsKVCreateException or NatsKVWrongLastRevisionException)
+        {
+            await presence.PutAsync(key, MemberValue(member.Info), StringSerializer, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            throw created.Error;
+        }
+    }
+
+    // Removes the member if it is there, announcing the leave once: the delete is conditional on the revision read.
+    private async Task RemoveMemberAsync(string topic, string connection, string? info, CancellationToken cancellationToken)
+    {
+        INatsKVStore presence = PresenceStore;
+        TopicSubjects subjects = SubjectsOf(topic);
+        string key = MemberKey(subjects, connection);
+        NatsResult<NatsKVEntry<string>> entry = await presence.TryGetEntryAsync(key, serializer: StringSerializer, cancellationToken: cancellationToken).ConfigureAwait(false);
+        if (!entry.Success)
+        {
+            return; // already gone (swept, or NATS lost it)
+        }
+
+        NatsResult deleted = await presence.TryDeleteAsync(key, new NatsKVDeleteOpts { Revision = entry.Value.Revision }, cancellationToken).ConfigureAwait(false);
+        if (deleted.Success)
+        {
+            await AnnounceAsync(subjects, connection, info, joined: false, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    // A presence event on the topic's delivery subject (core NATS, not stored): header j|l, the member, its info.
+    private ValueTask AnnounceAsync(TopicSubjects subjects, string connection, string? info, bool joined, CancellationToken cancellationToken)
+    {
+        var headers = new NatsHeaders
+        {
+            [NatsWire.Presence] = joined ? "j" : "l",
+            [NatsWire.Member] = Convert.ToBase64String(Encoding.UTF8.GetBytes(connection)),
+        };
+        return _nats.PublishAsync(subjects.Delivery, info is null ? "-" : "+" + info, headers, serializer: StringSerializer, cancellationToken: cancellationToken);
+    }
+
+    private void OnPresenceEvent(NatsTopic state, NatsHeaders headers, ReadOnlySpan<byte> payload, bool joined)
+    {
+        string? member = NatsWire.Header(headers, NatsWire.Member);
+        if (member is null)
+        {
+            throw new FormatException("a presence event without its member");
+        }
+
+        state.HasPresence = true;
+        string connection = Encoding.UTF8.GetString(Convert.FromBase64String(member));
+        lock (state.Lock)
+        {
+            if (!state.Removed)
+            {
+                Sink.OnPresence(state.Name, new PresenceMember(connection, DecodeInfo(Encoding.UTF8.GetString(payload))), joined);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Removes (and announces the leave of) the topic's members whose node is dead; returns the others. The key's
+    /// value names the member's node, the connection comes from the value too (keys are encoded).
+    /// </summary>
+    private async Task<IReadOnlyList<PresenceMember>> SweepAsync(string topic, CancellationToken cancellationToken)
+    {
+        INatsKVStore presence = PresenceStore;
+        INatsKVStore nodes = NodesStore;
+        TopicSubjects subjects = SubjectsOf(topic);
+        var keys = new List<string>();
+        await foreach (string key in presence.GetKeysAsync([subjects.Token + ".*"], cancellationToken: cancellationToken).ConfigureAwait(false))
+        {
+            keys.Add(key);
+        }
+
+        var alive = new List<PresenceMember>(keys.Count);
+        var live = new Dictionary<string, bool>(StringComparer.Ordinal);
+        foreach (string key in keys)
+        {
+            NatsResult<NatsKVEntry<string>> entry = await presence.TryGetEntryAsync(key, serializer: StringSerializer, cancellationToken: cancellationToken).ConfigureAwait(false);
+            if (!entry.Success || entry.Value.Value is not { } value)
+            {
+                continue;
+            }
+
+            int newline = value.IndexOf('\n', StringComparison.Ordinal);
+            int dot = key.IndexOf('.', StringComparison.Ordinal);
+            if (newline <= 0 || dot <= 0)
+            {
+                continue;
+            }
+
+            string node = value[..newline];
+            if (!live.TryGetValue(node, out bool isLive))
+            {
+                isLive = (await nodes.TryGetEntryAsync(NatsSubjects.Encode(node), serializer: StringSerializer, cancellationToken: cancellationToken).ConfigureAwait(false)).Success;
+                live[node] = isLive;
+            }
+
+            string connection = NatsSubjects.Decode(key[(dot + 1)..]);
+            string? info = DecodeInfo(value.AsSpan(newline + 1));
+            if (isLive)
+            {
+                alive.Add(new PresenceMember(connection, info));
+            }
+            else if ((await presence.TryDeleteAsync(key, new NatsKVDeleteOpts { Revision = entry.Value.Revision }, cancellationToken).ConfigureAwait(false)).Success)
+            {
+                await AnnounceAsync(subjects, connection, info, joined: false, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        return alive;
+    }
+
+    /// <summary>
+    /// Extends this node's liveness. When it had lapsed (a long pause, a NATS that lost its data) or after a
+    /// reconnect, this node's members are added again; members whose keys near the topic expiry are written again;
+    /// the leaves that could not be sent are sent.
+    /// </summary>
+    private async Task HeartbeatAsync(bool rejoin)
+    {
+        INatsKVStore nodes = NodesStore;
+        string key = NatsSubjects.Encode(_node);
+        bool lapsed = !(await nodes.TryGetEntryAsync(key, serializer: StringSerializer).ConfigureAwait(false)).Success;
+        await nodes.PutAsync(key, "1", StringSerializer).ConfigureAwait(false);
+        long refresh = Environment.TickCount64 - (long)(_options.TopicExpiry.TotalMilliseconds / 2);
+        foreach (KeyValuePair<(string Topic, string Connection), Member> pair in _members)
+        {
+            if (lapsed || rejoin || pair.Value.WrittenMs < refresh)
+            {
+                await AddMemberAsync(pair.Key.Topic, pair.Value.Info, CancellationToken.None).ConfigureAwait(false);
+                _members.TryUpdate(pair.Key, pair.Value with { WrittenMs = Environment.TickCount64 }, pair.Value);
+            }
+        }
+
+        foreach (KeyValuePair<(string Topic, string Connection), PresenceMember> pair in _pendingLeaves)
+        {
+            await RemoveMemberAsync(pair.Key.Topic, pair.Key.Connection, pair.Value.Info, CancellationToken.None).ConfigureAwait(false);
+            _pendingLeaves.TryRemove(pair);
+        }
+    }
+
+    // Every PresenceHeartbeat: recovery if it was interrupted, liveness, sweep of dead nodes' members, syncs to retry.
+    private async Task HeartbeatLoopAsync()
+    {
+        using var timer = new PeriodicTimer(_options.PresenceHeartbeat);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(_stop.Token).ConfigureAwait(false))
+            {
+                if (!IsConnected)
+                {
+                    if (_nats.ConnectionState == NatsConnectionState.Open)
+                    {
+                        await RecoverAsync().ConfigureAwait(false);
+                    }
+
+                    continue;
+                }
+
+                try
+                {
+                    await HeartbeatAsync(rejoin: false).ConfigureAwait(false);
+                    foreach (NatsTopic state in _topics.Values)
+                    {
+                        if (state.HasPresence && !state.Removed)
+                        {
+                            await SweepAsync(state.Name, _stop.Token).ConfigureAwait(false);
+                        }
+
+                        lock (state.Lock)
+                        {
+                            if (state.Resync && !state.Syncing)
+                            {
+                                StartSync(state);
+                            }
+                        }
+                    }
+                }
+                catch (Exception ex) when (IsNatsFailure(ex))
+                {
+                    _log.LogDebug("nats backplane: heartbeat failed: {Reason}", ex.Message);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+}

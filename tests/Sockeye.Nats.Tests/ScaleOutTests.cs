@@ -1,0 +1,350 @@
+using System.Text.Json;
+using Sockeye.Tests.Topics;
+using Sockeye.Topics;
+
+namespace Sockeye.Nats.Tests;
+
+public class ScaleOutTests
+{
+    [Fact]
+    public async Task Subscribers_on_every_node_get_every_message_from_publishers_on_every_node_in_one_order()
+    {
+        await using NatsServer nats = await NatsServer.StartAsync();
+        var nodes = new List<Node>();
+        var peers = new List<TopicPeer>();
+        try
+        {
+            foreach (string name in new[] { "a", "b", "c" })
+            {
+                Node node = await Node.StartAsync(nats, name);
+                nodes.Add(node);
+                for (int i = 0; i < 2; i++)
+                {
+                    peers.Add((await node.SubscribeV1Async("room")).Peer);
+                }
+            }
+
+            const int PerNode = 100;
+            await Task.WhenAll(nodes.Select((node, n) => Task.Run(async () =>
+            {
+                for (int i = 0; i < PerNode; i++)
+                {
+                    await node.Hub.PublishTextAsync("room", $"{n}-{i:000}");
+                }
+            })));
+
+            List<string>? first = null;
+            foreach (TopicPeer peer in peers)
+            {
+                var texts = new List<string>();
+                string? epoch = null;
+                for (int i = 1; i <= 3 * PerNode; i++)
+                {
+                    JsonElement msg = await peer.ExpectOpAsync("msg");
+                    epoch ??= msg.GetProperty("epoch").GetString();
+                    Assert.Equal(epoch, msg.GetProperty("epoch").GetString());
+                    Assert.Equal(i, msg.GetProperty("offset").GetInt64()); // 1..300: none lost, none twice
+                    texts.Add(msg.GetProperty("text").GetString()!);
+                }
+
+                first ??= texts;
+                Assert.Equal(first, texts); // the same order on every node
+                for (int n = 0; n < 3; n++)
+                {
+                    Assert.Equal(Enumerable.Range(0, PerNode).Select(i => $"{n}-{i:000}"), texts.Where(t => t.StartsWith($"{n}-", StringComparison.Ordinal)));
+                }
+            }
+
+            // Nothing after the 300th: the next message anyone gets is this marker.
+            await nodes[0].Hub.PublishTextAsync("room", "end");
+            foreach (TopicPeer peer in peers)
+            {
+                Assert.Equal("end", (await peer.ExpectOpAsync("msg")).GetProperty("text").GetString());
+            }
+
+            Assert.All(nodes, node => Assert.Equal(0, node.Backplane.Counters.Resets));
+        }
+        finally
+        {
+            foreach (TopicPeer peer in peers)
+            {
+                await peer.DisposeAsync();
+            }
+
+            foreach (Node node in nodes)
+            {
+                await node.DisposeAsync();
+            }
+        }
+    }
+
+    [Fact]
+    public async Task A_publish_from_a_stale_position_conflicts_and_takes_the_next_offset()
+    {
+        await using NatsServer nats = await NatsServer.StartAsync();
+        await using Node a = await Node.StartAsync(nats, "a");
+        await using Node b = await Node.StartAsync(nats, "b");
+        StreamPosition first = await a.Hub.PublishTextAsync("t", "m1");
+        Assert.Equal(new StreamPosition(first.Epoch, 2), await b.Hub.PublishTextAsync("t", "m2"));
+
+        // a last appended m1: its publish expects that to be the topic's last message, is refused, reads again.
+        Assert.Equal(new StreamPosition(first.Epoch, 3), await a.Hub.PublishTextAsync("t", "m3"));
+        Assert.Equal(1, a.Backplane.Counters.Conflicts);
+        Assert.Equal(0, b.Backplane.Counters.Conflicts);
+    }
+
+    [Fact]
+    public async Task A_client_resuming_against_another_node_gets_exactly_the_missed_messages()
+    {
+        await using NatsServer nats = await NatsServer.StartAsync();
+        var history = new TopicOptions { HistorySize = 100 };
+        await using Node a = await Node.StartAsync(nats, "a", history);
+        await using Node b = await Node.StartAsync(nats, "b", history);
+        await using Node c = await Node.StartAsync(nats, "c", history);
+
+        StreamPosition seen;
+        await using (TopicPeer first = TopicPeer.Plain())
+        {
+            await a.Hub.SubscribeAsync(first.Server, "t");
+            for (int i = 1; i <= 10; i++)
+            {
+                await b.Hub.PublishTextAsync("t", $"m{i}");
+            }
+
+            for (int i = 1; i <= 10; i++)
+            {
+                Assert.Equal($"m{i}", await first.ReceiveTextAsync());
+            }
+
+            seen = (await a.Hub.Backplane.ReadAsync("t", null, history, [], CancellationToken.None)).Current;
+            Assert.Equal(10, seen.Offset);
+        }
+
+        // Other topics interleave in the stream: the resume finds this topic's messages among them.
+        for (int i = 11; i <= 20; i++)
+        {
+            await c.Hub.PublishTextAsync("t", $"m{i}");
+            await c.Hub.PublishTextAsync("other", $"o{i}");
+        }
+
+        await using TopicPeer resumed = TopicPeer.Plain();
+        HistoryRead read = await b.Hub.SubscribeAsync(resumed.Server, "t", seen);
+        Assert.True(read.Recovered);
+        Assert.Equal(new StreamPosition(seen.Epoch, 20), read.Current);
+        await a.Hub.PublishTextAsync("t", "m21");
+        for (int i = 11; i <= 21; i++)
+        {
+            Assert.Equal($"m{i}", await resumed.ReceiveTextAsync());
+        }
+
+        await c.Hub.PublishTextAsync("t", "end");
+        Assert.Equal("end", await resumed.ReceiveTextAsync());
+
+        // Another epoch, a position ahead, or more missed than the topic's history: not recovered, live only.
+        await using TopicPeer stranger = TopicPeer.Plain();
+        Assert.False((await c.Hub.SubscribeAsync(stranger.Server, "t", new StreamPosition("other", 3))).Recovered);
+        await using TopicPeer ahead = TopicPeer.Plain();
+        Assert.False((await c.Hub.SubscribeAsync(ahead.Server, "t", new StreamPosition(seen.Epoch, 99))).Recovered);
+    }
+
+    [Fact]
+    public async Task Resume_from_before_the_kept_history_is_not_recovered()
+    {
+        await using NatsServer nats = await NatsServer.StartAsync();
+        // The stream keeps 5 per topic; the topic's own history would allow 100.
+        await using Node a = await Node.StartAsync(nats, "a", new TopicOptions { HistorySize = 100 }, historyPerTopic: 5);
+        StreamPosition first = await a.Hub.PublishTextAsync("t", "m1");
+        for (int i = 2; i <= 5; i++)
+        {
+            await a.Hub.PublishTextAsync("t", $"m{i}");
+        }
+
+        await using (TopicPeer fresh = TopicPeer.Plain())
+        {
+            Assert.True((await a.Hub.SubscribeAsync(fresh.Server, "t", new StreamPosition(first.Epoch, 0))).Recovered);
+            Assert.Equal("m1", await fresh.ReceiveTextAsync());
+        }
+
+        await a.Hub.PublishTextAsync("t", "m6"); // m1 leaves the stream
+        await using TopicPeer late = TopicPeer.Plain();
+        Assert.False((await a.Hub.SubscribeAsync(late.Server, "t", new StreamPosition(first.Epoch, 0))).Recovered);
+        await using TopicPeer recent = TopicPeer.Plain();
+        Assert.True((await a.Hub.SubscribeAsync(recent.Server, "t", new StreamPosition(first.Epoch, 1))).Recovered);
+        Assert.Equal("m2", await recent.ReceiveTextAsync());
+    }
+
+    [Fact]
+    public async Task Resume_past_the_history_age_is_not_recovered()
+    {
+        await using NatsServer nats = await NatsServer.StartAsync();
+        await using Node a = await Node.StartAsync(nats, "a", new TopicOptions { HistoryAge = TimeSpan.FromMilliseconds(300) });
+        StreamPosition first = await a.Hub.PublishTextAsync("t", "old");
+        await using TopicPeer fresh = TopicPeer.Plain();
+        Assert.True((await a.Hub.SubscribeAsync(fresh.Server, "t", new StreamPosition(first.Epoch, 0))).Recovered);
+        Assert.Equal("old", await fresh.ReceiveTextAsync());
+
+        await NatsServer.WaitUntilAsync(async () =>
+        {
+            await using TopicPeer probe = TopicPeer.Plain();
+            return !(await a.Hub.SubscribeAsync(probe.Server, "t", new StreamPosition(first.Epoch, 0))).Recovered;
+        }, "the message ages out of the history");
+    }
+
+    [Fact]
+    public async Task A_message_missed_on_delivery_is_fetched_from_the_stream_in_its_place()
+    {
+        await using NatsServer nats = await NatsServer.StartAsync();
+        var history = new TopicOptions { HistorySize = 100 };
+        await using Node a = await Node.StartAsync(nats, "a", history);
+        await using Node b = await Node.StartAsync(nats, "b", history);
+        (TopicPeer peer, JsonElement subscribed) = await a.SubscribeV1Async("t");
+        await using TopicPeer _ = peer;
+        await b.Hub.PublishTextAsync("t", "m1");
+        List<JsonElement> frames = await Frames.UntilTextAsync(peer, "m1");
+
+        // Stored, but its delivery dropped on a (as by the client for a slow consumer).
+        a.Backplane.DropDeliveries = 1;
+        await b.Hub.PublishTextAsync("t", "m2");
+        await b.Hub.PublishTextAsync("t", "m3");
+
+        frames.AddRange(await Frames.UntilTextAsync(peer, "m3"));
+        Assert.Equal(["m1", "m2", "m3"], Frames.AssertContinuous(subscribed.GetProperty("epoch").GetString()!, 0, frames));
+        Assert.DoesNotContain(frames, f => f.GetProperty("op").GetString() == "reset");
+        Assert.True(a.Backplane.Counters.Fetched >= 1);
+        Assert.Equal(0, a.Backplane.Counters.Resets);
+    }
+
+    [Fact]
+    public async Task A_missed_message_the_stream_does_not_keep_is_reported_with_reset_never_skipped_silently()
+    {
+        await using NatsServer nats = await NatsServer.StartAsync();
+        // The stream keeps one message per topic: m3 pushes m2 out.
+        await using Node a = await Node.StartAsync(nats, "a", historyPerTopic: 1);
+        await using Node b = await Node.StartAsync(nats, "b", historyPerTopic: 1);
+        (TopicPeer peer, JsonElement subscribed) = await a.SubscribeV1Async("t");
+        await using TopicPeer _ = peer;
+        await b.Hub.PublishTextAsync("t", "m1");
+        List<JsonElement> frames = await Frames.UntilTextAsync(peer, "m1");
+        a.Backplane.DropDeliveries = 1;
+        await b.Hub.PublishTextAsync("t", "m2");
+        await b.Hub.PublishTextAsync("t", "m3");
+
+        frames.AddRange(await Frames.UntilTextAsync(peer, "m3"));
+        Assert.Equal(["m1", "m3"], Frames.AssertContinuous(subscribed.GetProperty("epoch").GetString()!, 0, frames));
+        JsonElement reset = Assert.Single(frames, f => f.GetProperty("op").GetString() == "reset");
+        Assert.Equal(2, reset.GetProperty("offset").GetInt64());
+        Assert.Equal(1, a.Backplane.Counters.Resets);
+    }
+
+    [Fact]
+    public async Task A_purged_topic_starts_a_new_epoch_and_its_subscribers_are_reset()
+    {
+        await using NatsServer nats = await NatsServer.StartAsync();
+        var history = new TopicOptions { HistorySize = 100 };
+        await using Node a = await Node.StartAsync(nats, "a", history);
+        await using Node b = await Node.StartAsync(nats, "b", history);
+        await using Stream stream = Stream.Open(nats);
+        (TopicPeer peer, JsonElement subscribed) = await a.SubscribeV1Async("t");
+        await using TopicPeer _ = peer;
+        StreamPosition before = await b.Hub.PublishTextAsync("t", "m1");
+        await stream.PurgeTopicAsync("t");
+        StreamPosition after = await b.Hub.PublishTextAsync("t", "m2");
+
+        Assert.NotEqual(before.Epoch, after.Epoch); // continuity lost: a new epoch, offsets from 1
+        Assert.Equal(1, after.Offset);
+        List<JsonElement> frames = await Frames.UntilTextAsync(peer, "m2");
+        Assert.Equal(["m1", "m2"], Frames.AssertContinuous(subscribed.GetProperty("epoch").GetString()!, 0, frames));
+        Assert.Equal(after.Epoch, frames.Single(f => f.GetProperty("op").GetString() == "reset").GetProperty("epoch").GetString());
+        await using TopicPeer old = TopicPeer.Plain();
+        Assert.False((await b.Hub.SubscribeAsync(old.Server, "t", before)).Recovered);
+    }
+
+    [Fact]
+    public async Task A_single_message_cannot_be_deleted_so_no_offset_is_ever_handed_out_twice()
+    {
+        await using NatsServer nats = await NatsServer.StartAsync();
+        await using Node a = await Node.StartAsync(nats, "a");
+        await using Stream stream = Stream.Open(nats);
+        await a.Hub.PublishTextAsync("t", "m1");
+        StreamPosition second = await a.Hub.PublishTextAsync("t", "m2");
+
+        // Deleting the topic's last message would make the next publish reuse offset 2: the stream refuses it.
+        await Assert.ThrowsAsync<NATS.Client.JetStream.NatsJSApiException>(async () => await stream.DeleteMessageAsync(await stream.LastSeqAsync("t")));
+        Assert.Equal(new StreamPosition(second.Epoch, 3), await a.Hub.PublishTextAsync("t", "m3"));
+    }
+
+    [Fact]
+    public async Task Hostile_topic_names_each_get_their_own_subject_and_only_their_own_messages()
+    {
+        // Subject syntax (. * > whitespace), the escape character itself, Unicode, and names that would collide under a
+        // careless encoding ("_41" and "A", "a.b" and "a" + "b").
+        string[] topics = ["a.b", "a", "b", "*", ">", "a.*", "a.>", "with space", "tab\u00a0nbsp", "ünïcødé 🎉", "_41", "A", "x_y", "x.y", "$JS.API.STREAM.DELETE.x", "..", new string('z', 256)];
+        await using NatsServer nats = await NatsServer.StartAsync();
+        var history = new TopicOptions { HistorySize = 10 };
+        await using Node a = await Node.StartAsync(nats, "a", history);
+        await using Node b = await Node.StartAsync(nats, "b", history);
+        var peers = new List<TopicPeer>();
+        try
+        {
+            foreach (string topic in topics)
+            {
+                peers.Add((await a.SubscribeV1Async(topic)).Peer);
+            }
+
+            foreach (string topic in topics)
+            {
+                Assert.Equal(1, (await b.Hub.PublishTextAsync(topic, topic)).Offset); // its own stream: offset 1 each
+            }
+
+            for (int i = 0; i < topics.Length; i++)
+            {
+                JsonElement msg = await peers[i].ExpectOpAsync("msg");
+                Assert.Equal(topics[i], msg.GetProperty("topic").GetString());
+                Assert.Equal(topics[i], msg.GetProperty("text").GetString());
+            }
+
+            // And resumable by name from another node.
+            await using TopicPeer resumed = TopicPeer.Plain();
+            StreamPosition start = (await a.Hub.Backplane.ReadAsync("*", null, history, [], CancellationToken.None)).Current;
+            Assert.True((await b.Hub.SubscribeAsync(resumed.Server, "*", start with { Offset = 0 })).Recovered);
+            Assert.Equal("*", await resumed.ReceiveTextAsync());
+        }
+        finally
+        {
+            foreach (TopicPeer peer in peers)
+            {
+                await peer.DisposeAsync();
+            }
+        }
+    }
+
+    [Fact]
+    public void The_subject_encoding_is_one_safe_token_and_injective()
+    {
+        string[] names = ["a.b", "a", "*", ">", "a b", "_", "_5F", "ünï", "🎉", "-", "A", "_41"];
+        var tokens = names.Select(NatsSubjects.Encode).ToList();
+        Assert.Equal(names.Length, tokens.Distinct(StringComparer.Ordinal).Count());
+        Assert.All(tokens, token => Assert.Matches("^[A-Za-z0-9_-]+$", token));
+        Assert.Equal(names, tokens.Select(NatsSubjects.Decode));
+    }
+
+    [Fact]
+    public async Task Malformed_messages_on_a_delivery_subject_are_logged_and_ignored_and_delivery_goes_on()
+    {
+        await using NatsServer nats = await NatsServer.StartAsync();
+        await using Node a = await Node.StartAsync(nats, "a");
+        await using Stream stream = Stream.Open(nats);
+        (TopicPeer peer, JsonElement subscribed) = await a.SubscribeV1Async("t");
+        await using TopicPeer _ = peer;
+        string subject = new TopicSubjects(new NatsLayout("test"), "t").Delivery;
+        await stream.PublishRawAsync(subject, [1, 2, 3]); // no headers at all
+        await stream.PublishRawAsync(subject, [4], new NATS.Client.Core.NatsHeaders { ["Sockeye-Epoch"] = "x", ["Sockeye-Offset"] = "-7", ["Nats-Sequence"] = "1" });
+        await stream.PublishRawAsync(subject, [5], new NATS.Client.Core.NatsHeaders { ["Sockeye-Presence"] = "j" }); // no member
+        await a.Hub.PublishTextAsync("t", "m1");
+
+        List<JsonElement> frames = await Frames.UntilTextAsync(peer, "m1");
+        Assert.Equal(["m1"], Frames.AssertContinuous(subscribed.GetProperty("epoch").GetString()!, 0, frames));
+        Assert.Equal(3, a.Log.Lines.Count(line => line.Contains("malformed message on 't' ignored", StringComparison.Ordinal)));
+        Assert.Equal(0, a.Backplane.Counters.Resets);
+    }
+}
