@@ -9,7 +9,6 @@ using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Sockeye;
 using Sockeye.AspNetCore;
-using Sockeye.Extensions;
 using WebSocketOptions = Sockeye.WebSocketOptions; // ASP.NET Core has a WebSocketOptions of its own
 
 int? port = null;

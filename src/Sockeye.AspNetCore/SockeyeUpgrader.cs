@@ -79,11 +79,21 @@ internal sealed class SockeyeUpgrader(HandshakePolicy policy)
                 stream = await upgrade!.UpgradeAsync().ConfigureAwait(false); // 101 Switching Protocols
             }
 
-            await RunAsync(context, decision, stream, loggers, logger).ConfigureAwait(false);
-            // Known gap: after a failed connection (e.g. 1009) over HTTP/2 the stream is ended, not reset
-            // (RFC 8441 §6), and the server stops reading it: a client still sending the rest of a large message waits
-            // for flow-control credit (docs/aspnetcore.md). Resetting at once loses the close frame the client has
-            // not read yet, so it is not done here.
+            if (!extendedConnect)
+            {
+                await RunAsync(context, decision, stream, loggers, logger).ConfigureAwait(false);
+                return;
+            }
+
+            WebSocketConnection connection = await RunAsync(context, decision, new ConnectStream(stream), loggers, logger).ConfigureAwait(false);
+            // RFC 8441 §6: END_STREAM (this delegate returning) is the orderly close. After a failure (a protocol or
+            // limit close, e.g. 1009) the engine no longer reads, so a client still sending a message larger than
+            // the flow-control window would wait for credit forever and never read the close frame: discard what it
+            // sends until its stream ends, as TCP would deliver it, within the close timeout.
+            if (connection.CloseStatus is 1002 or 1007 or 1009 or 1010)
+            {
+                await DiscardUntilEndAsync(stream, decision.Options!.CloseTimeout, context.RequestAborted).ConfigureAwait(false);
+            }
         }
         finally
         {
@@ -91,7 +101,7 @@ internal sealed class SockeyeUpgrader(HandshakePolicy policy)
         }
     }
 
-    private static async Task RunAsync(HttpContext context, HandshakeDecision decision, Stream stream, ILoggerFactory loggers, ILogger logger)
+    private static async Task<WebSocketConnection> RunAsync(HttpContext context, HandshakeDecision decision, Stream stream, ILoggerFactory loggers, ILogger logger)
     {
         var transport = new StreamTransport(stream, EndPoint(context.Connection.RemoteIpAddress, context.Connection.RemotePort),
             EndPoint(context.Connection.LocalIpAddress, context.Connection.LocalPort));
@@ -110,6 +120,23 @@ internal sealed class SockeyeUpgrader(HandshakePolicy policy)
         using CancellationTokenRegistration aborted = context.RequestAborted.Register(static state =>
             ((WebSocketConnection)state!).Abort("request aborted"), connection);
         await decision.RunAsync(connection, logger).ConfigureAwait(false);
+        return connection;
+    }
+
+    private static async Task DiscardUntilEndAsync(Stream stream, TimeSpan limit, CancellationToken aborted)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(aborted);
+        timeout.CancelAfter(limit);
+        byte[] scratch = new byte[4096];
+        try
+        {
+            while (await stream.ReadAsync(scratch, timeout.Token).ConfigureAwait(false) > 0)
+            {
+            }
+        }
+        catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)
+        {
+        }
     }
 
     /// <summary>A refusal: its status, the reason as a text body, one log line.</summary>

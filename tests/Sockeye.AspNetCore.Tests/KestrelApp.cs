@@ -15,7 +15,6 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Sockeye.Extensions;
 using Sockeye.Topics;
 
 namespace Sockeye.AspNetCore.Tests;

@@ -171,6 +171,24 @@ public sealed class MapSockeyeTests(KestrelApp app) : IClassFixture<KestrelApp>
 
     [Theory]
     [MemberData(nameof(Wires))]
+    public async Task A_client_still_sending_an_oversized_message_gets_1009_and_its_send_ends(Wire wire)
+    {
+        // Over HTTP/2 the engine stops reading after 1009: unless the server keeps taking the stream's data until it
+        // ends (RFC 8441 §6), the client's send waits for flow-control credit forever.
+        using ClientWebSocket ws = KestrelApp.Client(wire);
+        await app.ConnectAsync(ws, wire, "/small");
+        Task send = SendAsync(ws, WebSocketMessageType.Binary, new byte[4 * 1024 * 1024]);
+
+        WebSocketReceiveResult result = await ws.ReceiveAsync(new byte[16], new CancellationTokenSource(KestrelApp.Timeout).Token);
+        Exception? sendError = await Record.ExceptionAsync(() => send.WaitAsync(KestrelApp.Timeout));
+
+        Assert.Equal(WebSocketMessageType.Close, result.MessageType);
+        Assert.Equal(WebSocketCloseStatus.MessageTooBig, ws.CloseStatus);
+        Assert.False(sendError is TimeoutException or OperationCanceledException, $"the send did not end: {sendError}");
+    }
+
+    [Theory]
+    [MemberData(nameof(Wires))]
     public async Task A_client_that_vanishes_releases_its_connection(Wire wire)
     {
         string id = $"vanish-{wire}";
