@@ -16,7 +16,7 @@ public class HandshakePolicyTests
 {
     private const string SampleKey = "dGhlIHNhbXBsZSBub25jZQ=="; // RFC 6455 §1.3
 
-    private static WebSocketRequest Get(string target, params (string Name, string Value)[] extra)
+    internal static WebSocketRequest Get(string target, params (string Name, string Value)[] extra)
     {
         var headers = new List<KeyValuePair<string, string>>
         {
@@ -140,53 +140,6 @@ public class HandshakePolicyTests
         Assert.Equal("1", request.GetCookie("s"));
         Assert.Equal(5, ((IPEndPoint)request.RemoteEndPoint!).Port);
         Assert.Throws<ArgumentException>(() => new WebSocketRequest("GET", "chat", []));
-    }
-
-    [Fact]
-    public async Task Each_handshake_is_one_activity_with_its_outcome()
-    {
-        // The source is process-wide: keep only this test's handshakes (its own paths).
-        var seen = new List<Activity>();
-        using var listener = new ActivityListener
-        {
-            ShouldListenTo = source => source.Name == SockeyeActivity.SourceName,
-            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
-            ActivityStopped = activity =>
-            {
-                if (activity.GetTagItem("url.path") is "/traced" or "/untraced-404")
-                {
-                    lock (seen)
-                    {
-                        seen.Add(activity);
-                    }
-                }
-            },
-        };
-        ActivitySource.AddActivityListener(listener);
-        var options = new WebSocketServerOptions { WebSocket = new WebSocketOptions { Deflate = new PerMessageDeflateOptions() } };
-        var policy = new HandshakePolicy(options);
-        var endpoint = new EndpointOptions();
-        endpoint.Subprotocols.Add("chat");
-        policy.Map("/traced", _ => Task.CompletedTask, endpoint);
-
-        await policy.DecideAsync(Get("/traced", ("Sec-WebSocket-Protocol", "chat"), ("Sec-WebSocket-Extensions", "permessage-deflate")), false, 0);
-        await policy.DecideAsync(Get("/untraced-404"), false, 0);
-
-        lock (seen)
-        {
-            Assert.Equal(2, seen.Count);
-            Activity accepted = seen.Single(a => (string?)a.GetTagItem("url.path") == "/traced");
-            Assert.Equal(("sockeye.handshake", ActivityKind.Server), (accepted.OperationName, accepted.Kind));
-            Assert.Equal("accepted", accepted.GetTagItem("sockeye.handshake.outcome"));
-            Assert.Equal(101, accepted.GetTagItem("http.response.status_code"));
-            Assert.Equal("GET", accepted.GetTagItem("http.request.method"));
-            Assert.Equal("chat", accepted.GetTagItem("sockeye.websocket.subprotocol"));
-            Assert.Equal("permessage-deflate", accepted.GetTagItem("sockeye.websocket.compression"));
-            Activity refused = seen.Single(a => (string?)a.GetTagItem("url.path") == "/untraced-404");
-            Assert.Equal("refused", refused.GetTagItem("sockeye.handshake.outcome"));
-            Assert.Equal(404, refused.GetTagItem("http.response.status_code"));
-            Assert.Equal("404", refused.GetTagItem("error.type"));
-        }
     }
 
     [Fact]
