@@ -260,6 +260,27 @@ public sealed class MapSockeyeTests(KestrelApp app) : IClassFixture<KestrelApp>
     }
 
     [Fact]
+    public async Task Plain_topic_clients_over_HTTP11_and_HTTP2_share_their_path_topic()
+    {
+        // A plain client publishes each message to its path's topic and receives the topic, its own included: a
+        // client's own message coming back proves it is subscribed.
+        using ClientWebSocket h1 = KestrelApp.Client(Wire.Http11);
+        await app.ConnectAsync(h1, Wire.Http11, "/live");
+        await SendAsync(h1, WebSocketMessageType.Text, "h1 ready"u8.ToArray());
+        Assert.Equal("h1 ready", await ReceiveTextAsync(h1));
+        using ClientWebSocket h2 = KestrelApp.Client(Wire.H2Tls);
+        await app.ConnectAsync(h2, Wire.H2Tls, "/live");
+        await SendAsync(h2, WebSocketMessageType.Text, "h2 ready"u8.ToArray());
+        Assert.Equal("h2 ready", await ReceiveTextAsync(h2));
+        Assert.Equal("h2 ready", await ReceiveTextAsync(h1));
+
+        await SendAsync(h1, WebSocketMessageType.Text, "from h1"u8.ToArray());
+
+        Assert.Equal("from h1", await ReceiveTextAsync(h2));
+        Assert.Equal("from h1", await ReceiveTextAsync(h1));
+    }
+
+    [Fact]
     public async Task Topics_are_served_with_the_sockeye_v1_subprotocol()
     {
         using ClientWebSocket ws = KestrelApp.Client(Wire.H2c, o => o.AddSubProtocol("sockeye.v1"));
