@@ -1,12 +1,10 @@
 using System.Buffers;
 using System.IO.Pipelines;
-using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Authentication;
 using Microsoft.Extensions.Logging;
 using Sockeye.Diagnostics;
-using Sockeye.Extensions;
 using Sockeye.Protocol;
 using Sockeye.Transport;
 
