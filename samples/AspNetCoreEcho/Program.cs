@@ -6,7 +6,11 @@ using System.Globalization;
 using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Logging;
 using Sockeye;
 using Sockeye.AspNetCore;
 using WebSocketOptions = Sockeye.WebSocketOptions; // ASP.NET Core has a WebSocketOptions of its own
