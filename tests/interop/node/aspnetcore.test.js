@@ -5,8 +5,19 @@ const assert = require('node:assert/strict');
 const WebSocket = require('ws');
 const { startAspNetCore } = require('../lib/aspnetcore');
 
+/**
+ * Connects; messages are queued from the start (ws may deliver a message that came in the same read as the 101
+ * before a listener added after 'open' exists).
+ */
 function open(url, options) {
   const ws = new WebSocket(url, options);
+  ws.queue = [];
+  ws.waiters = [];
+  ws.on('message', (data, isBinary) => {
+    const waiter = ws.waiters.shift();
+    if (waiter) waiter.resolve({ data, isBinary }); else ws.queue.push({ data, isBinary });
+  });
+  ws.on('close', (code) => { for (const w of ws.waiters.splice(0)) w.reject(new Error(`closed with ${code} before a message`)); });
   return new Promise((resolve, reject) => {
     ws.once('open', () => resolve(ws));
     ws.once('unexpected-response', (req, res) => reject(Object.assign(new Error(`HTTP ${res.statusCode}`), { status: res.statusCode })));
@@ -14,10 +25,9 @@ function open(url, options) {
   });
 }
 
-const nextMessage = (ws) => new Promise((resolve, reject) => {
-  ws.once('message', (data, isBinary) => resolve({ data, isBinary }));
-  ws.once('close', (code) => reject(new Error(`closed with ${code} before a message`)));
-});
+const nextMessage = (ws) => (ws.queue.length
+  ? Promise.resolve(ws.queue.shift())
+  : new Promise((resolve, reject) => { ws.waiters.push({ resolve, reject }); }));
 
 describe('ws client -> MapSockeye in Kestrel', () => {
   let host;
