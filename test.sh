@@ -9,7 +9,7 @@
 #   ./test.sh --list               # list the stages
 #
 # Stages: setup build unit security conformance-server conformance-client interop-node interop-python
-#         browser cli exec adversarial redis nats soak bench-smoke package native
+#         browser cli exec adversarial redis nats aspnetcore soak bench-smoke package native
 # Aliases: conformance = conformance-server conformance-client; interop = interop-node interop-python;
 #          node = interop-node; python = interop-python; all = every stage.
 # Logs go to artifacts/logs/<stage>.log, conformance reports to artifacts/conformance/{server,client}.
@@ -18,7 +18,7 @@ set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$ROOT"
 
-ALL_STAGES=(setup build unit security conformance-server conformance-client interop-node interop-python browser cli exec adversarial redis nats soak bench-smoke package native)
+ALL_STAGES=(setup build unit security conformance-server conformance-client interop-node interop-python browser cli exec adversarial redis nats aspnetcore soak bench-smoke package native)
 STAGE_TIMEOUT_DEFAULT=1200   # seconds; a hung stage is killed and counted as failed
 declare -A STAGE_TIMEOUT=([setup]=1500 [build]=1200 [unit]=1500 [conformance-server]=1200 [conformance-client]=1200 [bench-smoke]=1500 [native]=1500)
 
@@ -274,6 +274,14 @@ stage_nats() {
     --results-directory "$ARTIFACTS/test-results" --logger "trx;LogFileName=nats.trx" --logger "console;verbosity=normal"
 }
 
+# Sockeye.AspNetCore inside a real Kestrel app on loopback port 0: ClientWebSocket over HTTP/1.1, h2c and HTTP/2
+# over TLS (self-signed, made by the tests), auth, origin, limits (docs/aspnetcore.md).
+stage_aspnetcore() {
+  require_file tests/Sockeye.AspNetCore.Tests/bin/$CONFIG/net10.0/Sockeye.AspNetCore.Tests.dll || return 1
+  dotnet test tests/Sockeye.AspNetCore.Tests/Sockeye.AspNetCore.Tests.csproj -c "$CONFIG" --no-build \
+    --results-directory "$ARTIFACTS/test-results" --logger "trx;LogFileName=aspnetcore.trx" --logger "console;verbosity=normal"
+}
+
 stage_soak() {
   require_file "$SOCKEYE_DLL" || return 1
   SOAK_SECONDS="${SOAK_SECONDS:-15}" bash tests/soak/run.sh "$SOCKEYE_DLL"
@@ -301,7 +309,7 @@ stage_native() {
 
 export -f stage_package stage_native stage_setup stage_build stage_unit stage_conformance_server stage_conformance_client \
   stage_interop_node stage_interop_python stage_browser stage_exec stage_adversarial stage_bench_smoke stage_security stage_soak stage_cli \
-  stage_redis stage_nats
+  stage_redis stage_nats stage_aspnetcore
 
 # ---------------------------------------------------------------------------------------------
 # cleanup: every server this run started (recorded pids only), and the .NET build servers
@@ -345,7 +353,7 @@ for arg in "$@"; do
     node) selected+=(interop-node) ;;
     python) selected+=(interop-python) ;;
     bench) selected+=(bench-smoke) ;;
-    setup | build | unit | security | conformance-server | conformance-client | interop-node | interop-python | browser | cli | exec | adversarial | redis | nats | soak | bench-smoke | package | native)
+    setup | build | unit | security | conformance-server | conformance-client | interop-node | interop-python | browser | cli | exec | adversarial | redis | nats | aspnetcore | soak | bench-smoke | package | native)
       selected+=("$arg") ;;
     *) say "unknown stage '$arg' (stages: ${ALL_STAGES[*]}; aliases: all conformance interop node python bench)"; exit 2 ;;
   esac

@@ -12,7 +12,7 @@ const crashes = Number(args.crashes || 0);
 const meta = JSON.parse(args.meta || '{}');
 const runs = fs.readFileSync(args.runs, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
 
-const SERVERS = ['sockeye', 'kestrel', 'raw', 'node'];
+const SERVERS = ['sockeye', 'kestrel', 'aspnet', 'raw', 'node'];
 const SCENARIOS = {
   a: { title: `(a) ${runs.find((r) => r.scenario === 'a' && r.result)?.result.connections ?? 50} conns x 64 B, window ${runs.find((r) => r.scenario === 'a' && r.result)?.result.window ?? 16}`, metric: 'msgs_per_s', unit: 'msgs/s', ratio: ['sockeye', 'kestrel'], goal: (x) => x >= 1.5, goalText: '>= 1.5' },
   b: { title: `(b) ${runs.find((r) => r.scenario === 'b' && r.result)?.result.connections ?? 4} conns x 64 KiB, window ${runs.find((r) => r.scenario === 'b' && r.result)?.result.window ?? 4}`, metric: 'mb_per_s', unit: 'MB/s', ratio: ['sockeye', 'raw'], goal: (x) => x >= 0.85, goalText: '>= 0.85' },

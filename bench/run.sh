@@ -22,7 +22,8 @@
 #            j) scale-out: three nodes on one redis-server, 1 publisher on the first, 1,000 subscribers spread across the
 #               three; Sockeye (`serve --broadcast --history 1000 --redis`) and Socket.IO (@socket.io/redis-adapter), each
 #               also as one node without Redis (deliveries/s; added p50/p99 publish-to-last-delivery latency)
-# Servers:   sockeye (`sockeye serve`), kestrel (bench/KestrelEcho), raw (bench/RawEcho), node (bench/node-echo.js);
+# Servers:   sockeye (`sockeye serve`), kestrel (bench/KestrelEcho), aspnet (bench/KestrelSockeyeEcho: the same
+#            Kestrel host with Sockeye's MapSockeye instead of ASP.NET Core's WebSockets; a-c and f), raw (bench/RawEcho), node (bench/node-echo.js);
 #            f and g run sockeye with --deflate-threshold 0, kestrel with --deflate, node with --deflate (no raw);
 #            h and i run sockeye as `serve --broadcast`, ws (bench/fanout/ws-broadcast.js) and socketio
 #            (bench/fanout/socketio-room.js); j runs sockeye and socketio as one node and as sockeye-redis and
@@ -31,7 +32,7 @@
 # Environment: SOCKEYE_DLL  sockeye.dll to serve and to load with (default: the Release build;
 #                           when set and present, the CLI is not rebuilt)
 #              BENCH_CLIENT_DLL  dll whose `bench` command generates the load (default: SOCKEYE_DLL)
-#              BENCH_PORT_BASE   first of 13 ports (default 18741); bench/check-generator.sh's fake
+#              BENCH_PORT_BASE   first of 14 ports (default 18741); bench/check-generator.sh's fake
 #                                servers use BENCH_PORT_BASE+20 and up, check-fanout-generator.sh's +40 and up
 #
 # Exit status: non-zero when a build fails, a server or the load generator crashed, or
@@ -48,7 +49,7 @@ cd "$ROOT"
 ARGS=("$@")
 SMOKE=0 BUILD=1 PRIORITY=0 REPEAT=3 DURATION=5 WARMUP=2 G_IDLE_WANT= LAT_DURATION=10
 SCENARIOS=a,b,c,d,e,f,g,h,i,j
-SERVERS=sockeye,kestrel,raw,node,ws,socketio
+SERVERS=sockeye,kestrel,aspnet,raw,node,ws,socketio
 while (($#)); do
   case "$1" in
     --smoke) SMOKE=1 ;;
@@ -94,13 +95,14 @@ SOCKEYE_DLL_GIVEN="${SOCKEYE_DLL:-}"
 SOCKEYE_DLL="${SOCKEYE_DLL:-$ROOT/src/Sockeye.Cli/bin/Release/net10.0/sockeye.dll}"
 BENCH_CLIENT_DLL="${BENCH_CLIENT_DLL:-$SOCKEYE_DLL}"
 KESTREL_DLL="$BENCH/KestrelEcho/bin/Release/net10.0/KestrelEcho.dll"
+ASPNET_DLL="$BENCH/KestrelSockeyeEcho/bin/Release/net10.0/KestrelSockeyeEcho.dll"
 RAW_DLL="$BENCH/RawEcho/bin/Release/net10.0/RawEcho.dll"
 PORT_BASE="${BENCH_PORT_BASE:-18741}"
 declare -A PORT=([sockeye]=$PORT_BASE [kestrel]=$((PORT_BASE + 1)) [raw]=$((PORT_BASE + 2)) [node]=$((PORT_BASE + 3))
   [ws]=$((PORT_BASE + 4)) [socketio]=$((PORT_BASE + 5))
   [sockeye-redis-1]=$((PORT_BASE + 6)) [sockeye-redis-2]=$((PORT_BASE + 7)) [sockeye-redis-3]=$((PORT_BASE + 8))
   [socketio-redis-1]=$((PORT_BASE + 9)) [socketio-redis-2]=$((PORT_BASE + 10)) [socketio-redis-3]=$((PORT_BASE + 11))
-  [redis]=$((PORT_BASE + 12)))
+  [redis]=$((PORT_BASE + 12)) [aspnet]=$((PORT_BASE + 13)))
 REDIS_DIR="$OUT/redis"
 declare -A PID=()
 SERVER_MODE=plain # plain for a-e; deflate for f and g (servers restarted with compression on); fanout for h and i
@@ -174,7 +176,7 @@ server_cmd() {
   local deflate=()
   case "$SERVER_MODE:$1" in
     deflate:sockeye) deflate=("${SOCKEYE_DEFLATE_ARGS[@]}") ;;
-    deflate:kestrel | deflate:node) deflate=(--deflate) ;;
+    deflate:kestrel | deflate:node | deflate:aspnet) deflate=(--deflate) ;;
   esac
   case "$SERVER_MODE:$1" in
     fanout:sockeye) echo dotnet "$SOCKEYE_DLL" serve --broadcast --port "${PORT[sockeye]}" --log-level Warning; return ;;
@@ -188,6 +190,7 @@ server_cmd() {
   case "$1" in
     sockeye) echo dotnet "$SOCKEYE_DLL" serve --port "${PORT[sockeye]}" --max-message 16777216 --log-level Warning "${deflate[@]}" ;;
     kestrel) echo dotnet "$KESTREL_DLL" --port "${PORT[kestrel]}" "${deflate[@]}" ;;
+    aspnet) echo dotnet "$ASPNET_DLL" --port "${PORT[aspnet]}" "${deflate[@]}" ;;
     raw) echo dotnet "$RAW_DLL" --port "${PORT[raw]}" ;;
     node) echo node "$BENCH/node-echo.js" --port "${PORT[node]}" "${deflate[@]}" ;;
     ws) echo node "$BENCH/fanout/ws-broadcast.js" --port "${PORT[ws]}" ;;
@@ -352,7 +355,7 @@ log "servers: $SERVERS; scenarios: $SCENARIOS; repeat $REPEAT; ${DURATION}s + ${
 for scenario in a b c; do
   has "$scenario" "$SCENARIOS" || continue
   for ((rep = 1; rep <= REPEAT; rep++)); do
-    for server in $(servers_for sockeye,kestrel,raw,node); do
+    for server in $(servers_for sockeye,kestrel,aspnet,raw,node); do
       # shellcheck disable=SC2046
       run_one "$scenario" "$server" "$rep" $(load_args "$scenario") --duration "$DURATION" --warmup "$WARMUP"
     done
@@ -401,7 +404,7 @@ fi
 # f: like a, with 64 B JSON text compressed both ways; servers stay up across repetitions.
 if has f "$SCENARIOS"; then
   for ((rep = 1; rep <= REPEAT; rep++)); do
-    for server in $(servers_for sockeye,kestrel,node); do
+    for server in $(servers_for sockeye,kestrel,aspnet,node); do
       # shellcheck disable=SC2046
       run_one f "$server" "$rep" $(load_args f) --deflate-offer "$DEFLATE_OFFER" --duration "$DURATION" --warmup "$WARMUP"
     done

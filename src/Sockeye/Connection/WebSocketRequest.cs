@@ -6,6 +6,19 @@ namespace Sockeye;
 /// <summary>The HTTP request that opened a connection: what an endpoint needs to decide who it is talking to.</summary>
 public sealed class WebSocketRequest
 {
+    /// <summary>
+    /// A request received by another HTTP host (e.g. ASP.NET Core), for <see cref="Server.HandshakePolicy"/>.
+    /// <paramref name="method"/> is <c>GET</c> for an HTTP/1.1 upgrade (RFC 6455 §4.1) or <c>CONNECT</c> for an
+    /// extended CONNECT over HTTP/2 or HTTP/3 (RFC 8441 §4, RFC 9220); <paramref name="target"/> is the path and query
+    /// as sent (percent-encoding intact), e.g. <c>/chat?room=1</c>; <paramref name="headers"/> are the request's
+    /// fields (for HTTP/2, <c>:authority</c> as <c>Host</c>).
+    /// </summary>
+    public WebSocketRequest(string method, string target, IEnumerable<KeyValuePair<string, string>> headers,
+        EndPoint? remoteEndPoint = null, EndPoint? localEndPoint = null)
+        : this(CreateHead(method, target, headers), remoteEndPoint, localEndPoint)
+    {
+    }
+
     internal WebSocketRequest(HttpHead head, EndPoint? remote, EndPoint? local)
     {
         Head = head;
@@ -19,6 +32,30 @@ public sealed class WebSocketRequest
     }
 
     internal HttpHead Head { get; }
+
+    /// <summary>Whether this is an extended CONNECT (RFC 8441, WebSockets over HTTP/2) rather than an HTTP/1.1 upgrade.</summary>
+    internal bool IsExtendedConnect => string.Equals(Head.Method, "CONNECT", StringComparison.Ordinal);
+
+    private static HttpHead CreateHead(string method, string target, IEnumerable<KeyValuePair<string, string>> headers)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(method);
+        ArgumentNullException.ThrowIfNull(target);
+        ArgumentNullException.ThrowIfNull(headers);
+        if (!target.StartsWith('/'))
+        {
+            throw new ArgumentException("The target is a path (and query) starting with '/'.", nameof(target));
+        }
+
+        // The version only tells the handshake rules which mechanism this is: extended CONNECT is HTTP/2's.
+        bool connect = string.Equals(method, "CONNECT", StringComparison.Ordinal);
+        var head = new HttpHead { Method = method, Target = target, VersionMajor = connect ? 2 : 1, VersionMinor = connect ? 0 : 1 };
+        foreach (var field in headers)
+        {
+            head.Add(field.Key, field.Value);
+        }
+
+        return head;
+    }
 
     /// <summary>Request method (GET for WebSocket upgrades).</summary>
     public string Method => Head.Method;

@@ -62,12 +62,14 @@ public static class SockeyeMetrics
     private static readonly KeyValuePair<string, object?> s_accepted = new("sockeye.handshake.outcome", "accepted");
     private static readonly KeyValuePair<string, object?> s_refused = new("sockeye.handshake.outcome", "refused");
     private static readonly KeyValuePair<string, object?> s_status101 = new("http.response.status_code", 101);
+    private static readonly KeyValuePair<string, object?> s_status200 = new("http.response.status_code", 200);
 
-    internal static void HandshakeAccepted()
+    /// <summary>An accepted upgrade: 101 over HTTP/1.1, 200 for an extended CONNECT (RFC 8441 §5).</summary>
+    internal static void HandshakeAccepted(int status = 101)
     {
         if (Handshakes.Enabled)
         {
-            Handshakes.Add(1, s_accepted, s_status101);
+            Handshakes.Add(1, s_accepted, status == 200 ? s_status200 : s_status101);
         }
     }
 

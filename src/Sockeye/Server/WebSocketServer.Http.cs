@@ -1,12 +1,10 @@
 using System.Buffers;
 using System.IO.Pipelines;
-using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Authentication;
 using Microsoft.Extensions.Logging;
 using Sockeye.Diagnostics;
-using Sockeye.Extensions;
 using Sockeye.Protocol;
 using Sockeye.Transport;
 
@@ -14,9 +12,6 @@ namespace Sockeye.Server;
 
 public sealed partial class WebSocketServer
 {
-    // Whether the listener is loopback (HostPolicy): 0 not yet known, 1 yes, 2 no.
-    private volatile int _loopbackListener;
-
     /// <summary>
     /// One accepted TCP connection: read HTTP/1.1 requests (static files may use keep-alive) until one is a valid
     /// WebSocket upgrade, which turns the connection over to a <see cref="WebSocketConnection"/>. Any refused
@@ -52,12 +47,6 @@ public sealed partial class WebSocketServer
                     }
 
                     continue;
-                }
-
-                if (check.Kind == UpgradeKind.Invalid)
-                {
-                    await RefuseAsync(transport, check.Status, check.Reason, remote, head.Target).ConfigureAwait(false);
-                    break;
                 }
 
                 // Once upgraded, the connection lives in RunHandlerAsync alone: this method's state (and the
@@ -164,118 +153,42 @@ public sealed partial class WebSocketServer
     }
 
     /// <summary>Answers with an error status; the reason (which may quote the client) is escaped for the log and the body.</summary>
-    private async Task RefuseAsync(IWebSocketTransport transport, int status, string reason, string remote, string? target)
+    private async Task RefuseAsync(IWebSocketTransport transport, int status, string reason, string remote, string? target, bool counted = false)
     {
         reason = LogText.Escape(reason);
         _logger.LogInformation("{Remote} refused {Target} with {Status}: {Reason}", remote, LogText.Escape(target) ?? "request", status, reason);
-        SockeyeMetrics.HandshakeRefused(status);
+        if (!counted) // the policy counts its own decisions
+        {
+            SockeyeMetrics.HandshakeRefused(status);
+        }
+
         await transport.Output.WriteAsync(UpgradeRequest.BuildErrorResponse(status, reason)).ConfigureAwait(false);
     }
 
-    /// <summary>
-    /// The DNS-rebinding guard (<see cref="HostPolicy"/>) for upgrades and static files alike: the refusal reason, or
-    /// null when the request's Host may be served. The Host's syntax was checked before.
-    /// </summary>
-    private string? CheckHost(HttpHead head)
-    {
-        string? value = head.Get("Host");
-        string? host = value is not null && HostHeader.TryParse(value, out string parsed) ? parsed : null;
-        if (_loopbackListener == 0)
-        {
-            // Options.Host as StartAsync binds it: "localhost" is 127.0.0.1.
-            bool loopback = Options.Host == "localhost" || (IPAddress.TryParse(Options.Host, out IPAddress? address) && IPAddress.IsLoopback(address));
-            _loopbackListener = loopback ? 1 : 2;
-        }
+    /// <summary>The DNS-rebinding guard for static files (upgrades get it from the policy): the refusal reason, or null.</summary>
+    private string? CheckHost(HttpHead head) => _policy.CheckHost(head.Get("Host"));
 
-        return HostPolicy.IsAllowed(host, Options.AllowedHosts, _loopbackListener == 1)
-            ? null
-            : $"host {value} refused: this server accepts only loopback host names (localhost, 127.0.0.1, [::1]); allow others with --allowed-host (AllowedHosts)";
-    }
-
-    /// <summary>Routes and checks an upgrade; returns true when a connection was started, false when refused.</summary>
+    /// <summary>Decides an upgrade with the policy and answers it; returns true when a connection was started, false when refused.</summary>
     private async Task<bool> StartWebSocketAsync(IWebSocketTransport transport, HttpHead head, string remote)
     {
-        // RFC 9110 §15.5.20: 421 for a request this server will not answer for that name; before routing, so a
-        // rebinding page learns nothing about the endpoints.
-        if (CheckHost(head) is { } hostProblem)
-        {
-            await RefuseAsync(transport, 421, hostProblem, remote, head.Target).ConfigureAwait(false);
-            await transport.CloseAsync(TimeSpan.FromSeconds(1)).ConfigureAwait(false);
-            return false;
-        }
-
         var request = new WebSocketRequest(head, transport.RemoteEndPoint, transport.LocalEndPoint);
-        WebSocketEndpoint? endpoint = Route(request.Path);
-        if (endpoint is null)
+        HandshakeDecision decision = await _policy.DecideAsync(request, Options.Certificate is not null, _connections.Count, _stopping.Token).ConfigureAwait(false);
+        if (!decision.IsAccepted)
         {
-            await RefuseAsync(transport, 404, "no WebSocket endpoint at this path", remote, head.Target).ConfigureAwait(false);
+            await RefuseAsync(transport, decision.Status, decision.Reason!, remote, head.Target, counted: true).ConfigureAwait(false);
             await transport.CloseAsync(TimeSpan.FromSeconds(1)).ConfigureAwait(false);
             return false;
         }
 
-        // §10.2: refuse browser pages from other origins unless allowed.
-        if (!OriginPolicy.IsAllowed(head.Get("Origin"), head.Get("Host"), Options.AllowedOrigins, Options.Certificate is not null))
-        {
-            await RefuseAsync(transport, 403, $"origin {head.Get("Origin")} refused: not this server's own origin; allow it with --origin (AllowedOrigins)",
-                remote, head.Target).ConfigureAwait(false);
-            await transport.CloseAsync(TimeSpan.FromSeconds(1)).ConfigureAwait(false);
-            return false;
-        }
-
-        if (_connections.Count >= Options.MaxConnections)
-        {
-            await RefuseAsync(transport, 503, "server at its connection limit", remote, head.Target).ConfigureAwait(false);
-            await transport.CloseAsync(TimeSpan.FromSeconds(1)).ConfigureAwait(false);
-            return false;
-        }
-
-        List<string> offered = UpgradeRequest.OfferedSubprotocols(head);
-        var handshake = new HandshakeContext(request, offered, endpoint.ChooseSubprotocol(offered), _stopping.Token);
-        foreach (HandshakeHook? hook in new[] { Options.OnHandshake, endpoint.Options.OnHandshake })
-        {
-            if (hook is not null && handshake.RejectStatus is null)
-            {
-                try
-                {
-                    await hook(handshake).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
-                {
-                    break; // released by HandshakeContext.Aborted: refused below
-                }
-            }
-        }
-
-        // StopAsync closes the connections it finds; one accepted after it began would stay open: refuse it.
-        if (handshake.RejectStatus is null && _stopping.IsCancellationRequested)
-        {
-            handshake.Reject(503, "server shutting down");
-        }
-
-        if (handshake.RejectStatus is { } status)
-        {
-            await RefuseAsync(transport, status, handshake.RejectReason ?? "refused", remote, head.Target).ConfigureAwait(false);
-            await transport.CloseAsync(TimeSpan.FromSeconds(1)).ConfigureAwait(false);
-            return false;
-        }
-
-        WebSocketOptions options = endpoint.SharedOptions ??= (endpoint.Options.WebSocket ?? Options.WebSocket).Clone();
-        // RFC 7692 §5.1: accept the first permessage-deflate offer we can; invalid offers are declined, not fatal.
-        PerMessageDeflateParameters? compression = options.Deflate is { } deflate
-            ? PerMessageDeflateNegotiation.Accept(ExtensionHeader.Parse(head), deflate)
-            : null;
-        head.Compact(); // kept for connection.Request for the connection's life: keep it small
-        var connection = new WebSocketConnection(transport, Role.Server, options, request, handshake.Subprotocol, _connectionLogger, compression)
-        {
-            State = handshake.State,
-        };
-        await transport.Output.WriteAsync(UpgradeRequest.BuildAcceptResponse(head, handshake.Subprotocol, compression?.Header, handshake.ResponseHeaders)).ConfigureAwait(false);
+        WebSocketEndpoint endpoint = decision.Endpoint!;
+        byte[] answer = UpgradeRequest.BuildAcceptResponse(head, decision.Subprotocol, decision.Extensions, decision.HookHeaders);
+        WebSocketConnection connection = decision.CreateConnection(transport, _connectionLogger);
+        await transport.Output.WriteAsync(answer).ConfigureAwait(false);
         _logger.LogDebug("{Remote} #{Id} upgraded on {Path} (subprotocol {Subprotocol}, extensions {Extensions})", remote, connection.Id,
-            LogText.Escape(request.Path), LogText.Escape(handshake.Subprotocol) ?? "none", compression?.Header ?? "none");
+            LogText.Escape(request.Path), LogText.Escape(decision.Subprotocol) ?? "none", decision.Extensions ?? "none");
 
         _connections[connection.Id] = connection;
         SockeyeMetrics.ActiveConnections.Add(1);
-        SockeyeMetrics.HandshakeAccepted();
         connection.Start();
         _ = RunHandlerAsync(endpoint, connection);
         return true;

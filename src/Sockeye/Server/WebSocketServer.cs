@@ -23,7 +23,6 @@ namespace Sockeye.Server;
 /// </example>
 public sealed partial class WebSocketServer : IAsyncDisposable
 {
-    private readonly Dictionary<string, WebSocketEndpoint> _endpoints = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<long, WebSocketConnection> _connections = new();
     // Accepted TCP connections still being served; StopAsync waits for them to reach zero.
     private int _sessionCount;
@@ -31,7 +30,8 @@ public sealed partial class WebSocketServer : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly ILogger _logger;
     private readonly ILogger _connectionLogger;
-    private WebSocketEndpoint? _fallback;
+    // Routing, origin, host, limit, hooks, subprotocol and compression: the whole upgrade decision.
+    private readonly HandshakePolicy _policy;
     private Socket? _listener;
     private int? _boundPort;
     private Task? _acceptLoop;
@@ -40,6 +40,7 @@ public sealed partial class WebSocketServer : IAsyncDisposable
     public WebSocketServer(WebSocketServerOptions? options = null)
     {
         Options = options ?? new WebSocketServerOptions();
+        _policy = new HandshakePolicy(Options);
         ILoggerFactory factory = Options.LoggerFactory ?? NullLoggerFactory.Instance;
         _logger = factory.CreateLogger("Sockeye.Server");
         _connectionLogger = factory.CreateLogger("Sockeye.Connection");
@@ -55,29 +56,12 @@ public sealed partial class WebSocketServer : IAsyncDisposable
     public int ConnectionCount => _connections.Count;
 
     /// <summary>Routes WebSocket connections for <paramref name="path"/> (exact, decoded) to <paramref name="handler"/>.</summary>
-    public WebSocketEndpoint Map(string path, WebSocketHandler handler, EndpointOptions? options = null)
-    {
-        ArgumentNullException.ThrowIfNull(path);
-        ArgumentNullException.ThrowIfNull(handler);
-        if (!path.StartsWith('/'))
-        {
-            throw new ArgumentException("Paths start with '/'.", nameof(path));
-        }
-
-        var endpoint = new WebSocketEndpoint(path, options ?? new EndpointOptions(), handler);
-        _endpoints[path] = endpoint;
-        return endpoint;
-    }
+    public WebSocketEndpoint Map(string path, WebSocketHandler handler, EndpointOptions? options = null) =>
+        _policy.Map(path, handler, options);
 
     /// <summary>Routes WebSocket connections whose path matches no <see cref="Map"/> to <paramref name="handler"/>.</summary>
-    public WebSocketEndpoint MapFallback(WebSocketHandler handler, EndpointOptions? options = null)
-    {
-        ArgumentNullException.ThrowIfNull(handler);
-        _fallback = new WebSocketEndpoint("*", options ?? new EndpointOptions(), handler);
-        return _fallback;
-    }
-
-    internal WebSocketEndpoint? Route(string path) => _endpoints.TryGetValue(path, out var endpoint) ? endpoint : _fallback;
+    public WebSocketEndpoint MapFallback(WebSocketHandler handler, EndpointOptions? options = null) =>
+        _policy.MapFallback(handler, options);
 
     /// <summary>Binds the port and starts accepting connections.</summary>
     public Task StartAsync(CancellationToken cancellationToken = default)
