@@ -180,52 +180,28 @@ public sealed partial class WebSocketServer
             return false;
         }
 
-        WebSocketEndpoint endpoint = decision.Endpoint!;
         byte[] answer = UpgradeRequest.BuildAcceptResponse(head, decision.Subprotocol, decision.Extensions, decision.HookHeaders);
         WebSocketConnection connection = decision.CreateConnection(transport, _connectionLogger);
         await transport.Output.WriteAsync(answer).ConfigureAwait(false);
         _logger.LogDebug("{Remote} #{Id} upgraded on {Path} (subprotocol {Subprotocol}, extensions {Extensions})", remote, connection.Id,
             LogText.Escape(request.Path), LogText.Escape(decision.Subprotocol) ?? "none", decision.Extensions ?? "none");
 
+        // Registered before it starts, so StopAsync finds it; RunAsync starts it before its first await.
         _connections[connection.Id] = connection;
-        SockeyeMetrics.ActiveConnections.Add(1);
-        connection.Start();
-        _ = RunHandlerAsync(endpoint, connection);
+        _ = RunHandlerAsync(decision, connection);
         return true;
     }
 
-    /// <summary>The connection's whole life after the upgrade: the handler, the close, then the bookkeeping.</summary>
-    private async Task RunHandlerAsync(WebSocketEndpoint endpoint, WebSocketConnection connection)
+    /// <summary>The connection's whole life after the upgrade (<see cref="HandshakeDecision.RunAsync"/>), then this server's bookkeeping.</summary>
+    private async Task RunHandlerAsync(HandshakeDecision decision, WebSocketConnection connection)
     {
         try
         {
-            await endpoint.Handler(connection).ConfigureAwait(false);
-            if (!connection.IsClosing)
-            {
-                await connection.CloseAfterHandlerAsync(CloseCode.NormalClosure, null).ConfigureAwait(false);
-            }
-        }
-        catch (WebSocketClosedException)
-        {
-            // The handler was sending when the connection closed; nothing more to do.
-        }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
-        {
-            _logger.LogError(ex, "#{Id} handler for {Path} failed", connection.Id, endpoint.Path);
-            if (!connection.IsClosing)
-            {
-                await connection.CloseAfterHandlerAsync(CloseCode.InternalError, "internal error").ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-            }
+            await decision.RunAsync(connection, _logger).ConfigureAwait(false);
         }
         finally
         {
-            // Whatever way the handler ended, nothing will receive on this connection any more: a read loop parked
-            // for a receive must not wait for one that never comes (the connection would never be released).
-            connection.StopReceiving();
-            await connection.Completion.ConfigureAwait(false);
             _connections.TryRemove(connection.Id, out _);
-            SockeyeMetrics.ActiveConnections.Add(-1);
-            SockeyeMetrics.Closed(connection.CloseStatus);
             EndSession();
         }
     }
