@@ -186,6 +186,12 @@ public sealed partial class RedisBackplane : ITopicBackplane
         }
     }
 
+    /// <summary>
+    /// True: <see cref="PublishAsync"/> issues its script before its first await, and StackExchange.Redis writes the
+    /// commands of one multiplexer connection in the order they were issued; Redis runs them in that order.
+    /// </summary>
+    public bool PreservesPublishOrder => true;
+
     /// <inheritdoc/>
     public async ValueTask<StreamPosition> PublishAsync(string topic, TopicOptions options, MessageType type, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
     {

@@ -29,6 +29,15 @@ public interface ITopicBackplane : IAsyncDisposable
     ValueTask<StreamPosition> PublishAsync(string topic, TopicOptions options, MessageType type, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken);
 
     /// <summary>
+    /// True when <see cref="PublishAsync"/> calls for one topic, made one after another by one caller without
+    /// awaiting the previous one, are applied in call order: their offsets increase in call order, each call's
+    /// payload stays valid until its task completes, and the failure of one (a refusal, a lost connection) does not
+    /// change the order of the others. The hub then keeps up to <see cref="TopicHubOptions.MaxPublishesInFlight"/>
+    /// of a connection's publishes in flight; when false (the default) it awaits each publish before the next.
+    /// </summary>
+    bool PreservesPublishOrder => false;
+
+    /// <summary>
     /// The topic's current position and, when <paramref name="since"/> is given, whether it can be resumed from
     /// there; if so every kept message after it is added to <paramref name="into"/> in offset order, each retained
     /// for the caller (who releases them).
