@@ -52,7 +52,7 @@ public class PipelineTests
         await using Node a = await Node.StartAsync(redis, "a");
         await using Node b = await Node.StartAsync(redis, "b");
         (TopicPeer subscriber, JsonElement subscribed) = await b.SubscribeV1Async("room");
-        await using TopicPeer _ = subscriber;
+        await using TopicPeer subscriberPeer = subscriber;
         await using TopicPeer publisher = TopicPeer.V1(maxSendBuffer: 64L * 1024 * 1024);
         _ = a.Hub.HandleAsync(publisher.Server);
         await publisher.ExpectOpAsync("hello");

@@ -69,6 +69,25 @@ public class TopicPipelineTests
     }
 
     [Fact]
+    public async Task The_payload_of_a_publish_in_flight_is_not_overwritten_by_the_messages_read_after_it()
+    {
+        await using var backplane = new GatedBackplane();
+        await using TopicHub hub = Hub(backplane);
+        await using TopicPeer peer = TopicPeer.Plain(maxSendBuffer: 1 << 20);
+        _ = hub.HandleAsync(peer.Server);
+        // 6 KB messages span pipe segments (and so a rented reassembly buffer too): both are reused by the next reads.
+        var calls = new List<GatedBackplane.Call>();
+        for (int i = 0; i < 8; i++)
+        {
+            await peer.Client.SendTextAsync(new string((char)('a' + i), 6000));
+            calls.Add(await backplane.NextCallAsync());
+        }
+
+        calls.ForEach(backplane.Complete);
+        Assert.Equal(Enumerable.Range(0, 8).Select(i => (new string((char)('a' + i), 6000), (long)i + 1)), backplane.Completed);
+    }
+
+    [Fact]
     public async Task Acks_and_refusals_come_in_request_order_when_the_backplane_answers_out_of_order()
     {
         await using var backplane = new GatedBackplane(autoComplete: true);
