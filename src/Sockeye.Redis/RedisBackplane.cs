@@ -207,6 +207,8 @@ public sealed partial class RedisBackplane : ITopicBackplane
         RedisResult result;
         try
         {
+            // Issued before this method's first await: PreservesPublishOrder depends on it (the multiplexer writes
+            // commands in issue order, and Redis runs the scripts, assigning offsets, in that order).
             result = await _db.ScriptEvaluateAsync(RedisScripts.Publish, [keys.Meta, keys.Stream],
             [
                 candidate, _expiryMs, keys.ChannelName, type == MessageType.Text ? "t" : "b", payload,

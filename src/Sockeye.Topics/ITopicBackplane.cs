@@ -30,10 +30,11 @@ public interface ITopicBackplane : IAsyncDisposable
 
     /// <summary>
     /// True when <see cref="PublishAsync"/> calls for one topic, made one after another by one caller without
-    /// awaiting the previous one, are applied in call order: their offsets increase in call order, each call's
-    /// payload stays valid until its task completes, and the failure of one (a refusal, a lost connection) does not
-    /// change the order of the others. The hub then keeps up to <see cref="TopicHubOptions.MaxPublishesInFlight"/>
-    /// of a connection's publishes in flight; when false (the default) it awaits each publish before the next.
+    /// awaiting the previous one, are applied in call order: those that succeed in one epoch get offsets that increase
+    /// in call order, whatever order their tasks complete in. The caller keeps each call's payload valid until its
+    /// task completes; a call that fails (refused) does not stop or reorder the calls after it. The hub then keeps up
+    /// to <see cref="TopicHubOptions.MaxPublishesInFlight"/> of a connection's publishes in flight; when false (the
+    /// default, the safe answer for a backplane that assigns offsets after an await) it awaits each publish first.
     /// </summary>
     bool PreservesPublishOrder => false;
 
