@@ -186,6 +186,12 @@ public sealed partial class RedisBackplane : ITopicBackplane
         }
     }
 
+    /// <summary>
+    /// True: <see cref="PublishAsync"/> issues its script before its first await, and StackExchange.Redis writes the
+    /// commands of one multiplexer connection in the order they were issued; Redis runs them in that order.
+    /// </summary>
+    public bool PreservesPublishOrder => true;
+
     /// <inheritdoc/>
     public async ValueTask<StreamPosition> PublishAsync(string topic, TopicOptions options, MessageType type, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
     {
@@ -201,6 +207,8 @@ public sealed partial class RedisBackplane : ITopicBackplane
         RedisResult result;
         try
         {
+            // Issued before this method's first await: PreservesPublishOrder depends on it (the multiplexer writes
+            // commands in issue order, and Redis runs the scripts, assigning offsets, in that order).
             result = await _db.ScriptEvaluateAsync(RedisScripts.Publish, [keys.Meta, keys.Stream],
             [
                 candidate, _expiryMs, keys.ChannelName, type == MessageType.Text ? "t" : "b", payload,

@@ -29,6 +29,16 @@ public interface ITopicBackplane : IAsyncDisposable
     ValueTask<StreamPosition> PublishAsync(string topic, TopicOptions options, MessageType type, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken);
 
     /// <summary>
+    /// True when <see cref="PublishAsync"/> calls for one topic, made one after another by one caller without
+    /// awaiting the previous one, are applied in call order: those that succeed in one epoch get offsets that increase
+    /// in call order, whatever order their tasks complete in. The caller keeps each call's payload valid until its
+    /// task completes; a call that fails (refused) does not stop or reorder the calls after it. The hub then keeps up
+    /// to <see cref="TopicHubOptions.MaxPublishesInFlight"/> of a connection's publishes in flight; when false (the
+    /// default, the safe answer for a backplane that assigns offsets after an await) it awaits each publish first.
+    /// </summary>
+    bool PreservesPublishOrder => false;
+
+    /// <summary>
     /// The topic's current position and, when <paramref name="since"/> is given, whether it can be resumed from
     /// there; if so every kept message after it is added to <paramref name="into"/> in offset order, each retained
     /// for the caller (who releases them).

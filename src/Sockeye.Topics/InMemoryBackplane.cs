@@ -78,6 +78,9 @@ public sealed class InMemoryBackplane : ITopicBackplane
         return ValueTask.CompletedTask;
     }
 
+    /// <summary>True: a publish is applied (offset assigned, payload copied, delivered) before the call returns.</summary>
+    public bool PreservesPublishOrder => true;
+
     /// <inheritdoc/>
     public ValueTask<StreamPosition> PublishAsync(string topic, TopicOptions options, MessageType type, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
     {

@@ -6,6 +6,23 @@ public sealed partial class TopicHub
 {
     internal async ValueTask<StreamPosition> PublishCoreAsync(Subscriber? from, string topic, MessageType type, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
     {
+        PreparedPublish prepared = await PreparePublishAsync(from, topic, type, payload, cancellationToken).ConfigureAwait(false);
+        if (prepared.IsConsumed)
+        {
+            return await CurrentPositionAsync(topic, cancellationToken).ConfigureAwait(false);
+        }
+
+        StreamPosition position = await Backplane.PublishAsync(topic, prepared.Options!, prepared.Type, prepared.Payload, cancellationToken).ConfigureAwait(false);
+        CountPublished();
+        return position;
+    }
+
+    /// <summary>
+    /// Everything before the backplane call: the checks, the publish hook, the <c>wait</c> policy. Throws
+    /// <see cref="TopicException"/> when refused. The payload may be the hook's replacement.
+    /// </summary>
+    internal async ValueTask<PreparedPublish> PreparePublishAsync(Subscriber? from, string topic, MessageType type, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
+    {
         if (TopicName.Check(topic) is { } invalid)
         {
             throw new TopicException("bad_request", invalid);
@@ -26,8 +43,7 @@ public sealed partial class TopicHub
 
             if (decision.IsConsumed)
             {
-                HistoryRead current = await Backplane.ReadAsync(topic, null, OptionsFor(topic), [], cancellationToken).ConfigureAwait(false);
-                return current.Current;
+                return default;
             }
 
             if (decision.ReplacementType is { } replacement)
@@ -49,10 +65,14 @@ public sealed partial class TopicHub
             await WaitForRoomAsync(topic, options, cancellationToken).ConfigureAwait(false);
         }
 
-        StreamPosition position = await Backplane.PublishAsync(topic, options, type, payload, cancellationToken).ConfigureAwait(false);
-        Interlocked.Increment(ref _published);
-        return position;
+        return new PreparedPublish(options, type, payload);
     }
+
+    /// <summary>The answer to a publish the hook consumed: the topic's current position.</summary>
+    internal async ValueTask<StreamPosition> CurrentPositionAsync(string topic, CancellationToken cancellationToken) =>
+        (await Backplane.ReadAsync(topic, null, OptionsFor(topic), [], cancellationToken).ConfigureAwait(false)).Current;
+
+    internal void CountPublished() => Interlocked.Increment(ref _published);
 
     // The "wait" policy: a publisher on this node waits until every local subscriber of the topic has room.
     private async ValueTask WaitForRoomAsync(string topic, TopicOptions options, CancellationToken cancellationToken)
@@ -406,6 +426,12 @@ public sealed partial class TopicHub
         }
 
         messages.Clear();
+    }
+
+    /// <summary>A publish that passed its checks; <see cref="Options"/> is null when the hook consumed it.</summary>
+    internal readonly record struct PreparedPublish(TopicOptions? Options, MessageType Type, ReadOnlyMemory<byte> Payload)
+    {
+        public bool IsConsumed => Options is null;
     }
 
     /// <summary>A topic's subscribers on this node.</summary>

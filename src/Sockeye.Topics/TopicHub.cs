@@ -37,6 +37,8 @@ public sealed partial class TopicHub : ITopicSink, IAsyncDisposable
         Options = options ?? new TopicHubOptions();
         Options.Topics.Validate();
         ArgumentOutOfRangeException.ThrowIfLessThan(Options.MaxSubscriptionsPerConnection, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(Options.MaxPublishesInFlight, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(Options.MaxPublishesInFlight, 1024);
         Backplane = Options.Backplane ?? new InMemoryBackplane();
         Backplane.Attach(this);
         _log = Options.Logger ?? NullLogger.Instance;
@@ -186,6 +188,9 @@ public sealed partial class TopicHub : ITopicSink, IAsyncDisposable
     internal void LogRefusal(Subscriber owner, string? topic, TopicException ex) =>
         _log.LogInformation("topics: {Connection} refused on '{Topic}': {Code} {Reason}", owner.Connection, topic, ex.Code, ex.Message);
 
+    internal void LogPlainRefusal(Subscriber owner, string topic, TopicException ex) =>
+        _log.LogInformation("topics: publish by {Connection} to '{Topic}' refused: {Reason}", owner.Connection, topic, ex.Message);
+
     internal void CountDelivered(int count) => Interlocked.Add(ref _delivered, count);
 
     internal void CountDropped(Subscriber subscriber, long count)
@@ -259,33 +264,37 @@ public sealed partial class TopicHub : ITopicSink, IAsyncDisposable
                 return;
             }
 
-            while (true)
+            // Publishes go to the backplane in order without awaiting each (PublishPipeline); a refused one closes
+            // the connection with 1008 and nothing received after it is published.
+            var pipeline = new PublishPipeline(this, owner);
+            try
             {
-                WebSocketMessage message = await connection.ReceiveAsync().ConfigureAwait(false);
-                if (message.IsClose)
+                while (!pipeline.Refused)
                 {
-                    return;
-                }
-
-                byte[]? rented = null;
-                try
-                {
-                    ReadOnlyMemory<byte> payload = message.Payload.IsSingleSegment ? message.Payload.First : Contiguous(message.Payload, out rented);
-                    await PublishCoreAsync(owner, topic, message.Type, payload, CancellationToken.None).ConfigureAwait(false);
-                }
-                catch (TopicException ex)
-                {
-                    _log.LogInformation("topics: publish by {Connection} to '{Topic}' refused: {Reason}", connection, topic, ex.Message);
-                    await connection.CloseAsync(1008, ex.Message).ConfigureAwait(false);
-                    return;
-                }
-                finally
-                {
-                    if (rented is not null)
+                    WebSocketMessage message = await connection.ReceiveAsync().ConfigureAwait(false);
+                    if (message.IsClose || pipeline.Refused)
                     {
-                        System.Buffers.ArrayPool<byte>.Shared.Return(rented);
+                        return;
+                    }
+
+                    byte[]? rented = null;
+                    try
+                    {
+                        ReadOnlyMemory<byte> payload = message.Payload.IsSingleSegment ? message.Payload.First : Contiguous(message.Payload, out rented);
+                        await pipeline.PublishAsync(topic, message.Type, payload, null).ConfigureAwait(false);
+                    }
+                    finally
+                    {
+                        if (rented is not null)
+                        {
+                            System.Buffers.ArrayPool<byte>.Shared.Return(rented);
+                        }
                     }
                 }
+            }
+            finally
+            {
+                await pipeline.CompleteAsync().ConfigureAwait(false);
             }
         }
         finally

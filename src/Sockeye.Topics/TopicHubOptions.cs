@@ -24,6 +24,14 @@ public sealed class TopicHubOptions
     public int MaxSubscriptionsPerConnection { get; set; } = 256;
 
     /// <summary>
+    /// Most publishes of one connection (a plain client's messages, <c>sockeye.v1</c> <c>pub</c> requests) sent to the
+    /// backplane before the first of them is answered (default 32, 1 to 1024). More in flight let a distributed
+    /// backplane batch them (one round trip for many); order and answers are kept (docs/topics.md "Publishing").
+    /// Only used with a backplane whose <see cref="ITopicBackplane.PreservesPublishOrder"/> is true; 1 awaits each.
+    /// </summary>
+    public int MaxPublishesInFlight { get; set; } = 32;
+
+    /// <summary>
     /// The topic a plain (non-<c>sockeye.v1</c>) client is subscribed and publishes to; null for its request path.
     /// Return null from the function to refuse the plain client (closed with 1008).
     /// </summary>

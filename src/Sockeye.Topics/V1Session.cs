@@ -11,6 +11,7 @@ namespace Sockeye.Topics;
 internal sealed class V1Session(TopicHub hub, Subscriber owner)
 {
     private readonly TopicNameCache _names = new();
+    private readonly PublishPipeline _pipeline = new(hub, owner);
     private byte[]? _scratch;
 
     public async Task RunAsync()
@@ -45,12 +46,19 @@ internal sealed class V1Session(TopicHub hub, Subscriber owner)
         }
         finally
         {
-            if (_scratch is not null)
+            try
             {
-                ArrayPool<byte>.Shared.Return(_scratch);
+                await _pipeline.CompleteAsync().ConfigureAwait(false);
             }
+            finally
+            {
+                if (_scratch is not null)
+                {
+                    ArrayPool<byte>.Shared.Return(_scratch);
+                }
 
-            await hub.DetachAsync(owner).ConfigureAwait(false);
+                await hub.DetachAsync(owner).ConfigureAwait(false);
+            }
         }
     }
 
@@ -59,18 +67,32 @@ internal sealed class V1Session(TopicHub hub, Subscriber owner)
         var request = new V1Request { Scratch = _scratch };
         string? malformed = V1Request.Parse(frame, type, ref request, _names);
         _scratch = request.Scratch;
+        if (malformed is null && request.Op == V1Op.Publish && request.Topic is { } topic && request.HasText)
+        {
+            // Pipelined: answered in request order, refusals included (PublishPipeline).
+            await _pipeline.PublishAsync(topic, request.PayloadType, request.Payload, request.Id).ConfigureAwait(false);
+            return;
+        }
+
+        // Any other answer waits for the answers of the publishes before it.
+        await _pipeline.DrainAsync().ConfigureAwait(false);
         if (malformed is not null)
         {
             Error("bad_request", malformed, request.Id, request.Topic);
             return;
         }
 
+        await HandleOtherAsync(request).ConfigureAwait(false);
+    }
+
+    private async ValueTask HandleOtherAsync(V1Request request)
+    {
         try
         {
             switch (request.Op)
             {
                 case V1Op.Publish:
-                    await PublishAsync(request).ConfigureAwait(false);
+                    PublishRefused(request); // a well-formed one is pipelined (HandleAsync)
                     break;
                 case V1Op.Subscribe:
                     await SubscribeAsync(request).ConfigureAwait(false);
@@ -103,23 +125,11 @@ internal sealed class V1Session(TopicHub hub, Subscriber owner)
         }
     }
 
-    private async ValueTask PublishAsync(V1Request request)
+    private void PublishRefused(V1Request request)
     {
-        if (Require(request, needsId: false) is not { } topic)
-        {
-            return;
-        }
-
-        if (!request.HasText)
+        if (Require(request, needsId: false) is { } topic)
         {
             Error("bad_request", "'pub' needs 'text' or a binary payload", request.Id, topic);
-            return;
-        }
-
-        StreamPosition position = await hub.PublishCoreAsync(owner, topic, request.PayloadType, request.Payload, CancellationToken.None).ConfigureAwait(false);
-        if (request.Id is { } id)
-        {
-            owner.EnqueueControl(V1Writer.Ack(id, topic, position));
         }
     }
 

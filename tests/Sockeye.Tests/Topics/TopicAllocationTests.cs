@@ -74,6 +74,75 @@ public class TopicAllocationTests(ITestOutputHelper output)
         }
     }
 
+    [Fact]
+    public async Task Steady_state_pipelined_publishes_of_a_plain_client_allocate_nothing_per_message()
+    {
+        await using TopicHub hub = new(new TopicHubOptions
+        {
+            Topics = new TopicOptions { MaxQueuedMessages = 1_000_000, MaxQueuedBytes = 1L << 30 },
+            PlainClientTopic = _ => "t",
+        });
+        var drains = new List<Drain>();
+        for (int i = 0; i < Subscribers; i++)
+        {
+            (InMemoryTransport server, InMemoryTransport client) = InMemoryTransport.CreatePair();
+            WebSocketConnection connection = WebSocketConnection.Open(server, Role.Server, new WebSocketOptions { PingInterval = TimeSpan.Zero });
+            await hub.SubscribeAsync(connection, "t");
+            drains.Add(new Drain(client.Input));
+        }
+
+        // The publisher: a plain client whose masked frames (RFC 6455 §5.3, a zero key) are written straight into its
+        // side of the pipe; its messages go through TopicHub.HandleAsync and the publish pipeline. It is subscribed to
+        // its topic too, so it is drained like the others.
+        (InMemoryTransport publisherServer, InMemoryTransport publisherClient) = InMemoryTransport.CreatePair();
+        WebSocketConnection publisher = WebSocketConnection.Open(publisherServer, Role.Server, new WebSocketOptions { PingInterval = TimeSpan.Zero });
+        Task session = hub.HandleAsync(publisher);
+        drains.Add(new Drain(publisherClient.Input));
+        while (hub.SubscriberCount("t") < Subscribers + 1)
+        {
+            await Task.Yield();
+        }
+
+        byte[] frames = new byte[100 * (6 + PayloadSize)];
+        for (int i = 0; i < 100; i++)
+        {
+            frames[i * (6 + PayloadSize)] = 0x82; // FIN, binary
+            frames[(i * (6 + PayloadSize)) + 1] = 0x80 | PayloadSize; // masked, the key's four bytes stay zero
+        }
+
+        long frameSize = 2 + PayloadSize;
+        long expected = 0;
+        async Task PublishRoundAsync(int count)
+        {
+            for (int round = 0; round < count / 100; round++)
+            {
+                await publisherClient.Output.WriteAsync(frames);
+                expected += 100 * frameSize;
+                long deadline = Environment.TickCount64 + 15_000;
+                while (!drains.TrueForAll(d => Volatile.Read(ref d.Bytes) >= expected))
+                {
+                    Assert.True(Environment.TickCount64 < deadline, "subscribers did not receive every message");
+                    Thread.Yield();
+                }
+            }
+        }
+
+        await PublishRoundAsync(20_000);
+        await PublishRoundAsync(20_000);
+        long before = GC.GetTotalAllocatedBytes(precise: true);
+        const int Measured = 20_000;
+        await PublishRoundAsync(Measured);
+        long allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
+        output.WriteLine($"{allocated} bytes for {Measured} publishes by a plain client x {Subscribers + 1} subscribers, {(double)allocated / Measured:F2} B/publish");
+        Assert.True(allocated < 24L * Measured / 2, $"{allocated} bytes allocated for {Measured} publishes by a plain client");
+        publisher.Abort();
+        await session.WaitAsync(TimeSpan.FromSeconds(15));
+        foreach (Drain drain in drains)
+        {
+            drain.Stop();
+        }
+    }
+
     private sealed class Drain
     {
         public long Bytes;
