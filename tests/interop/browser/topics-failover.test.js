@@ -92,7 +92,7 @@ function firstBytes(port, n) {
   return new Promise((resolve) => {
     let got = Buffer.alloc(0);
     const sock = net.connect({ port, host: '127.0.0.1' });
-    const done = () => { sock.destroy(); clearTimeout(timer); resolve(got.toString('latin1')); };
+    const done = () => { sock.destroy(); clearTimeout(timer); resolve(got.subarray(0, n).toString('latin1')); };
     const timer = setTimeout(done, 5000);
     sock.on('data', (d) => { got = Buffer.concat([got, d]); if (got.length >= n) done(); });
     sock.once('error', done);
