@@ -219,11 +219,15 @@ stage_browser() {
     fi
     say "seed page not found at $SEED_FIXTURES_DIR/seed-test-page.html: the seed-page tests are skipped (CI=true makes this a failure)"
   fi
-  # topics-failover.test.js runs three `serve --broadcast --redis` nodes on a redis-server it starts (setup installs it).
-  if ! command -v redis-server >/dev/null 2>&1 && [[ "${CI:-}" == true ]]; then
-    say "redis-server not installed (CI=true: failing; the setup stage installs it)"
-    return 1
-  fi
+  # topics-failover.test.js runs three `serve --broadcast` nodes on a redis-server and on a `nats-server -js` it starts
+  # (setup installs both; outside CI a missing one skips its case).
+  local server
+  for server in redis-server nats-server; do
+    if ! command -v "$server" >/dev/null 2>&1 && [[ "${CI:-}" == true ]]; then
+      say "$server not installed (CI=true: failing; the setup stage installs it)"
+      return 1
+    fi
+  done
   mkdir -p "$ARTIFACTS/screenshots"
   cd tests/interop && SCREENSHOT_DIR="$ARTIFACTS/screenshots" \
     node --test --test-reporter=spec --test-concurrency=1 --test-timeout=180000 browser/
