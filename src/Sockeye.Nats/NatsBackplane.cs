@@ -6,6 +6,7 @@ using NATS.Client.Core;
 using NATS.Client.JetStream;
 using NATS.Client.KeyValueStore;
 using Sockeye.Topics;
+using Sockeye.Topics.Backplanes;
 
 namespace Sockeye.Nats;
 
@@ -40,9 +41,7 @@ public sealed partial class NatsBackplane : ITopicBackplane
     private long _downSinceMs;
     private long _outages;
     private long _localPublishes;
-    private long _resets;
-    private long _fetched;
-    private long _duplicates;
+    private readonly DeliveryCounters _delivery = new();
     private long _failedPublishes;
     private long _conflicts;
 
@@ -120,8 +119,8 @@ public sealed partial class NatsBackplane : ITopicBackplane
 
     /// <summary>Counts since the backplane started.</summary>
     public NatsBackplaneCounters Counters => new(
-        Interlocked.Read(ref _outages), Interlocked.Read(ref _localPublishes), Interlocked.Read(ref _resets),
-        Interlocked.Read(ref _fetched), Interlocked.Read(ref _duplicates), Interlocked.Read(ref _failedPublishes),
+        Interlocked.Read(ref _outages), Interlocked.Read(ref _localPublishes), _delivery.Discontinuities,
+        _delivery.Fetched, _delivery.Duplicates, Interlocked.Read(ref _failedPublishes),
         Interlocked.Read(ref _conflicts));
 
     private ITopicSink Sink => _sink ?? throw new InvalidOperationException("The backplane has no sink; attach it to a TopicHub first.");
@@ -134,7 +133,8 @@ public sealed partial class NatsBackplane : ITopicBackplane
     {
         while (true)
         {
-            NatsTopic state = _topics.GetOrAdd(topic, static (name, layout) => new NatsTopic(name, new TopicSubjects(layout, name)), _layout);
+            NatsTopic state = _topics.GetOrAdd(topic, static (name, self) =>
+                new NatsTopic(name, new TopicSubjects(self._layout, name), new OrderedDelivery(name, self.Sink, self._delivery, self._log, "nats", self._options.MaxPendingPerTopic)), this);
             await state.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
             try
             {
@@ -175,8 +175,7 @@ public sealed partial class NatsBackplane : ITopicBackplane
 
             lock (state.Lock)
             {
-                state.Removed = true;
-                ReleasePending(state);
+                state.Delivery.Close();
             }
 
             _topics.TryRemove(new KeyValuePair<string, NatsTopic>(topic, state));
@@ -340,8 +339,7 @@ public sealed partial class NatsBackplane : ITopicBackplane
         {
             lock (state.Lock)
             {
-                state.Removed = true;
-                ReleasePending(state);
+                state.Delivery.Close();
             }
 
             await StopListeningAsync(state).ConfigureAwait(false);
@@ -379,16 +377,6 @@ public sealed partial class NatsBackplane : ITopicBackplane
         }
 
         messages.Clear();
-    }
-
-    private static void ReleasePending(NatsTopic state)
-    {
-        foreach (Pending pending in state.Pending)
-        {
-            pending.Message.Release();
-        }
-
-        state.Pending.Clear();
     }
 }
 

@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Sockeye.Topics;
+using Sockeye.Topics.Backplanes;
 using StackExchange.Redis;
 using StreamPosition = Sockeye.Topics.StreamPosition;
 
@@ -38,9 +39,7 @@ public sealed partial class RedisBackplane : ITopicBackplane
     private long _downSinceMs;
     private long _outages;
     private long _localPublishes;
-    private long _resets;
-    private long _fetched;
-    private long _duplicates;
+    private readonly DeliveryCounters _delivery = new();
     private long _failedPublishes;
 
     private RedisBackplane(ConnectionMultiplexer redis, RedisBackplaneOptions options, string node)
@@ -109,8 +108,8 @@ public sealed partial class RedisBackplane : ITopicBackplane
 
     /// <summary>Counts since the backplane started.</summary>
     public RedisBackplaneCounters Counters => new(
-        Interlocked.Read(ref _outages), Interlocked.Read(ref _localPublishes), Interlocked.Read(ref _resets),
-        Interlocked.Read(ref _fetched), Interlocked.Read(ref _duplicates), Interlocked.Read(ref _failedPublishes));
+        Interlocked.Read(ref _outages), Interlocked.Read(ref _localPublishes), _delivery.Discontinuities,
+        _delivery.Fetched, _delivery.Duplicates, Interlocked.Read(ref _failedPublishes));
 
     private ITopicSink Sink => _sink ?? throw new InvalidOperationException("The backplane has no sink; attach it to a TopicHub first.");
 
@@ -122,7 +121,8 @@ public sealed partial class RedisBackplane : ITopicBackplane
     {
         while (true)
         {
-            RedisTopic state = _topics.GetOrAdd(topic, static (name, prefix) => new RedisTopic(name, new RedisKeys(prefix, name)), _prefix);
+            RedisTopic state = _topics.GetOrAdd(topic, static (name, self) =>
+                new RedisTopic(name, new RedisKeys(self._prefix, name), new OrderedDelivery(name, self.Sink, self._delivery, self._log, "redis", self._options.MaxPendingPerTopic)), this);
             await state.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
             try
             {
@@ -163,8 +163,7 @@ public sealed partial class RedisBackplane : ITopicBackplane
 
             lock (state.Lock)
             {
-                state.Removed = true;
-                ReleasePending(state);
+                state.Delivery.Close();
             }
 
             _topics.TryRemove(new KeyValuePair<string, RedisTopic>(topic, state));
@@ -334,8 +333,7 @@ public sealed partial class RedisBackplane : ITopicBackplane
         {
             lock (state.Lock)
             {
-                state.Removed = true;
-                ReleasePending(state);
+                state.Delivery.Close();
             }
         }
 
@@ -359,16 +357,6 @@ public sealed partial class RedisBackplane : ITopicBackplane
         }
 
         messages.Clear();
-    }
-
-    private static void ReleasePending(RedisTopic state)
-    {
-        foreach (Pending pending in state.Pending)
-        {
-            pending.Message.Release();
-        }
-
-        state.Pending.Clear();
     }
 }
 
