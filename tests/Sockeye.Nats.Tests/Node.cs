@@ -5,7 +5,7 @@ using Sockeye.Topics;
 namespace Sockeye.Nats.Tests;
 
 /// <summary>One node: a hub on its own <see cref="NatsBackplane"/> (its own NATS connection).</summary>
-internal sealed class Node : IAsyncDisposable
+internal sealed class Node : IScaleOutNode
 {
     private Node(TopicHub hub, NatsBackplane backplane, TestLog log)
     {

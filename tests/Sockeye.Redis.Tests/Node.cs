@@ -5,7 +5,7 @@ using Sockeye.Topics;
 namespace Sockeye.Redis.Tests;
 
 /// <summary>One node: a hub on its own <see cref="RedisBackplane"/> (its own Redis connections).</summary>
-internal sealed class Node : IAsyncDisposable
+internal sealed class Node : IScaleOutNode
 {
     private Node(TopicHub hub, RedisBackplane backplane)
     {
