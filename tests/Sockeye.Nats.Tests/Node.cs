@@ -20,6 +20,9 @@ internal sealed class Node : IScaleOutNode
 
     public NatsBackplane Backplane { get; }
 
+    /// <summary>Discontinuities this node reported (the backplane's <c>Resets</c> counter).</summary>
+    public long Resets => Backplane.Counters.Resets;
+
     public static Task<Node> StartAsync(NatsServer nats, string name, TopicOptions? topics = null, TimeSpan? presenceTimeout = null, string prefix = "test", int historyPerTopic = 1000) =>
         StartAsync(nats.Url, name, topics, presenceTimeout, prefix, historyPerTopic);
 

@@ -17,6 +17,9 @@ internal sealed class Node : IScaleOutNode
 
     public RedisBackplane Backplane { get; }
 
+    /// <summary>Discontinuities this node reported (the backplane's <c>Resets</c> counter).</summary>
+    public long Resets => Backplane.Counters.Resets;
+
     public static async Task<Node> StartAsync(RedisServer redis, string name, TopicOptions? topics = null, TimeSpan? presenceTimeout = null, string prefix = "test:")
     {
         TimeSpan timeout = presenceTimeout ?? TimeSpan.FromSeconds(15);

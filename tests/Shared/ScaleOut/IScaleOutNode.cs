@@ -9,6 +9,9 @@ internal interface IScaleOutNode : IAsyncDisposable
 {
     TopicHub Hub { get; }
 
+    /// <summary>Discontinuities this node's backplane reported to its subscribers.</summary>
+    long Resets { get; }
+
     /// <summary>A sockeye.v1 peer subscribed to <paramref name="topic"/> (the `subscribed` frame returned).</summary>
     Task<(TopicPeer Peer, JsonElement Subscribed)> SubscribeV1Async(string topic, string extra = "");
 }
