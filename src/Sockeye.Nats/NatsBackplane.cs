@@ -129,63 +129,13 @@ public sealed partial class NatsBackplane : ITopicBackplane
     public void Attach(ITopicSink sink) => _sink = sink ?? throw new ArgumentNullException(nameof(sink));
 
     /// <inheritdoc/>
-    public async ValueTask SubscribeAsync(string topic, CancellationToken cancellationToken)
-    {
-        while (true)
-        {
-            NatsTopic state = _topics.GetOrAdd(topic, static (name, self) =>
-                new NatsTopic(name, new TopicSubjects(self._layout, name), new OrderedDelivery(name, self.Sink, self._delivery, self._log, "nats", self._options.MaxPendingPerTopic)), this);
-            await state.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-            try
-            {
-                if (state.Removed)
-                {
-                    continue;
-                }
-
-                if (++state.Interest == 1)
-                {
-                    await ActivateAsync(state).ConfigureAwait(false);
-                }
-
-                return;
-            }
-            finally
-            {
-                state.Gate.Release();
-            }
-        }
-    }
+    public ValueTask SubscribeAsync(string topic, CancellationToken cancellationToken) => BackplaneTopic.SubscribeAsync(_topics, topic,
+        name => new NatsTopic(new TopicSubjects(_layout, name), new OrderedDelivery(name, Sink, _delivery, _log, "nats", _options.MaxPendingPerTopic)),
+        ActivateAsync, cancellationToken);
 
     /// <inheritdoc/>
-    public async ValueTask UnsubscribeAsync(string topic, CancellationToken cancellationToken)
-    {
-        if (!_topics.TryGetValue(topic, out NatsTopic? state))
-        {
-            return;
-        }
-
-        await state.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            if (state.Removed || --state.Interest > 0)
-            {
-                return;
-            }
-
-            lock (state.Lock)
-            {
-                state.Delivery.Close();
-            }
-
-            _topics.TryRemove(new KeyValuePair<string, NatsTopic>(topic, state));
-            await StopListeningAsync(state).ConfigureAwait(false);
-        }
-        finally
-        {
-            state.Gate.Release();
-        }
-    }
+    public ValueTask UnsubscribeAsync(string topic, CancellationToken cancellationToken) =>
+        BackplaneTopic.UnsubscribeAsync(_topics, topic, StopListeningAsync, cancellationToken);
 
     /// <inheritdoc/>
     public async ValueTask<StreamPosition> PublishAsync(string topic, TopicOptions options, MessageType type, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)

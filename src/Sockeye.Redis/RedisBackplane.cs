@@ -117,71 +117,26 @@ public sealed partial class RedisBackplane : ITopicBackplane
     public void Attach(ITopicSink sink) => _sink = sink ?? throw new ArgumentNullException(nameof(sink));
 
     /// <inheritdoc/>
-    public async ValueTask SubscribeAsync(string topic, CancellationToken cancellationToken)
-    {
-        while (true)
-        {
-            RedisTopic state = _topics.GetOrAdd(topic, static (name, self) =>
-                new RedisTopic(name, new RedisKeys(self._prefix, name), new OrderedDelivery(name, self.Sink, self._delivery, self._log, "redis", self._options.MaxPendingPerTopic)), this);
-            await state.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-            try
-            {
-                if (state.Removed)
-                {
-                    continue;
-                }
-
-                if (++state.Interest == 1)
-                {
-                    await ActivateAsync(state).ConfigureAwait(false);
-                }
-
-                return;
-            }
-            finally
-            {
-                state.Gate.Release();
-            }
-        }
-    }
+    public ValueTask SubscribeAsync(string topic, CancellationToken cancellationToken) => BackplaneTopic.SubscribeAsync(_topics, topic,
+        name => new RedisTopic(new RedisKeys(_prefix, name), new OrderedDelivery(name, Sink, _delivery, _log, "redis", _options.MaxPendingPerTopic)),
+        ActivateAsync, cancellationToken);
 
     /// <inheritdoc/>
-    public async ValueTask UnsubscribeAsync(string topic, CancellationToken cancellationToken)
+    public ValueTask UnsubscribeAsync(string topic, CancellationToken cancellationToken) =>
+        BackplaneTopic.UnsubscribeAsync(_topics, topic, StopListeningAsync, cancellationToken);
+
+    private async Task StopListeningAsync(RedisTopic state)
     {
-        if (!_topics.TryGetValue(topic, out RedisTopic? state))
+        if (state.Queue is { } queue)
         {
-            return;
-        }
-
-        await state.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            if (state.Removed || --state.Interest > 0)
+            try
             {
-                return;
+                await queue.UnsubscribeAsync().ConfigureAwait(false);
             }
-
-            lock (state.Lock)
+            catch (Exception ex) when (IsRedisFailure(ex))
             {
-                state.Delivery.Close();
+                _log.LogDebug("redis backplane: unsubscribing '{Topic}' failed: {Reason}", state.Name, ex.Message);
             }
-
-            _topics.TryRemove(new KeyValuePair<string, RedisTopic>(topic, state));
-            if (state.Queue is { } queue)
-            {
-                try
-                {
-                    await queue.UnsubscribeAsync().ConfigureAwait(false);
-                }
-                catch (Exception ex) when (IsRedisFailure(ex))
-                {
-                    _log.LogDebug("redis backplane: unsubscribing '{Topic}' failed: {Reason}", topic, ex.Message);
-                }
-            }
-        }
-        finally
-        {
-            state.Gate.Release();
         }
     }
 
