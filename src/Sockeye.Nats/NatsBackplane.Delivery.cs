@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using NATS.Client.Core;
 using Sockeye.Topics;
+using Sockeye.Topics.Backplanes;
 
 namespace Sockeye.Nats;
 
@@ -15,7 +16,7 @@ public sealed partial class NatsBackplane
     {
         lock (state.Lock)
         {
-            state.Syncing = true; // messages arriving before the position is known wait in Pending
+            state.Delivery.TryBeginSync(); // messages arriving before the position is known wait for it
         }
 
         if (IsConnected)
@@ -34,8 +35,8 @@ public sealed partial class NatsBackplane
 
         lock (state.Lock)
         {
-            state.Syncing = false;
-            if (state.Epoch is null && !state.Local)
+            state.Delivery.AbandonSync(resync: false);
+            if (state.Delivery.Epoch is null && !state.Delivery.IsLocal)
             {
                 EnterLocal(state, announce: false); // nobody has a position yet; the recovery resets to the stream's
             }
@@ -114,63 +115,21 @@ public sealed partial class NatsBackplane
     {
         lock (state.Lock)
         {
-            if (state.Removed)
+            if (state.Delivery.Receive(epoch, offset, type, payload, seq))
             {
-                return;
+                StartSync(state);
             }
-
-            bool sameEpoch = string.Equals(epoch, state.Epoch, StringComparison.Ordinal);
-            if (!state.Syncing && !state.Local && sameEpoch)
-            {
-                if (offset <= state.Last)
-                {
-                    if (offset > 0)
-                    {
-                        Interlocked.Increment(ref _duplicates);
-                    }
-
-                    return;
-                }
-
-                if (offset == state.Last + 1)
-                {
-                    TopicMessage message = TopicMessage.Create(state.Name, new StreamPosition(state.Epoch!, offset), type, payload);
-                    state.Last = offset;
-                    state.LastSeq = seq;
-                    Deliver(message);
-                    return;
-                }
-            }
-
-            // A gap, another epoch (offset 0: a new epoch opened), or a sync under way: hold it and let the sync put
-            // it in its place.
-            state.Arrivals++;
-            if (offset == 0)
-            {
-                state.Resync = true;
-            }
-            else if (state.Pending.Count >= _options.MaxPendingPerTopic)
-            {
-                state.Resync = true; // dropped here, read from the stream (or reported) by the next round
-            }
-            else
-            {
-                state.Pending.Add(new Pending(TopicMessage.Create(state.Name, new StreamPosition(sameEpoch ? state.Epoch! : epoch, offset), type, payload), state.Arrivals, seq));
-            }
-
-            StartSync(state);
         }
     }
 
     // Under state.Lock.
     private void StartSync(NatsTopic state)
     {
-        if (state.Syncing || state.Removed)
+        if (!state.Delivery.TryBeginSync())
         {
             return;
         }
 
-        state.Syncing = true;
         _ = Task.Run(async () =>
         {
             try
@@ -182,8 +141,7 @@ public sealed partial class NatsBackplane
                 _log.LogDebug("nats backplane: sync of '{Topic}' failed, retried after reconnecting: {Reason}", state.Name, ex.Message);
                 lock (state.Lock)
                 {
-                    state.Syncing = false;
-                    state.Resync = true; // the heartbeat retries it
+                    state.Delivery.AbandonSync(resync: true); // the heartbeat retries it
                 }
 
                 MarkDown(ex.Message);
@@ -191,181 +149,18 @@ public sealed partial class NatsBackplane
         });
     }
 
-    /// <summary>
-    /// Reads the topic's position (and the range this node missed) and delivers in order: what the stream still has,
-    /// a discontinuity for what it does not, then the messages that arrived meanwhile. Repeats while messages arrive
-    /// that the read could not account for. Called with <see cref="NatsTopic.Syncing"/> set; clears it. While
-    /// <paramref name="recovering"/>, it applies what it read though the backplane is not up yet.
-    /// </summary>
-    private async Task SyncAsync(NatsTopic state, bool recovering = false)
+    // The sync of OrderedDelivery, reading the stream from the last delivered stream sequence; a read while NATS is down
+    // is dropped (the recovery syncs), unless it is the recovery's own (recovering).
+    private Task SyncAsync(NatsTopic state, bool recovering = false) => state.Delivery.SyncAsync(async (known, from, afterSeq) =>
     {
-        while (true)
+        Range range = await ReadRangeAsync(state.Name, state.Subjects, known ?? "", from, afterSeq, restart: true, CancellationToken.None).ConfigureAwait(false);
+        var read = new StreamRange(range.Epoch, range.Offset, range.Seq);
+        foreach (Fetched fetched in range.Messages)
         {
-            string? known;
-            long from;
-            ulong afterSeq;
-            long arrivals;
-            lock (state.Lock)
-            {
-                if (state.Removed)
-                {
-                    state.Syncing = false;
-                    return;
-                }
-
-                known = state.Epoch;
-                from = known is null ? 0 : state.Last + 1;
-                afterSeq = known is null ? 0 : state.LastSeq;
-                arrivals = state.Arrivals;
-                state.Resync = false;
-            }
-
-            Range range = await ReadRangeAsync(state.Name, state.Subjects, known ?? "", from, afterSeq, restart: true, CancellationToken.None).ConfigureAwait(false);
-            lock (state.Lock)
-            {
-                if (state.Removed || !(IsConnected || recovering))
-                {
-                    ReleaseAll(range.Messages);
-                    state.Syncing = false; // the recovery after the reconnect syncs again
-                    return;
-                }
-
-                Apply(state, range, arrivals);
-                if (!state.Resync && state.Pending.Count == 0)
-                {
-                    state.Syncing = false;
-                    return;
-                }
-            }
-        }
-    }
-
-    // Under state.Lock.
-    private void Apply(NatsTopic state, Range range, long arrivalsBeforeRead)
-    {
-        if (state.Epoch is null)
-        {
-            // First sync: the node's subscribers start at the topic's current position.
-            if (state.Local)
-            {
-                Discontinuity(state, new StreamPosition(range.Epoch, range.Offset));
-            }
-
-            state.Epoch = range.Epoch;
-            state.Last = range.Offset;
-            state.LastSeq = range.Seq;
-            state.Local = false;
-        }
-        else
-        {
-            bool mustReset = state.Local; // the subscribers are at local positions
-            foreach (Fetched fetched in range.Messages)
-            {
-                TopicMessage message = fetched.Message;
-                StreamPosition position = message.Position;
-                bool same = string.Equals(position.Epoch, state.Epoch, StringComparison.Ordinal);
-                if (same && position.Offset <= state.Last)
-                {
-                    message.Release();
-                    continue;
-                }
-
-                if (mustReset || !same || position.Offset != state.Last + 1)
-                {
-                    Discontinuity(state, new StreamPosition(position.Epoch, position.Offset - 1));
-                    mustReset = false;
-                    state.Epoch = position.Epoch;
-                }
-
-                state.Local = false;
-                state.Last = position.Offset;
-                state.LastSeq = fetched.Seq;
-                Interlocked.Increment(ref _fetched);
-                Deliver(message);
-            }
-
-            // What the stream no longer has (or never kept) up to its end, or up to the first message that waits in
-            // Pending: the subscribers must hear of the gap.
-            bool sameStream = string.Equals(range.Epoch, state.Epoch, StringComparison.Ordinal);
-            long after = sameStream ? state.Last : 0;
-            long resume = range.Offset;
-            foreach (Pending pending in state.Pending)
-            {
-                StreamPosition waiting = pending.Message.Position;
-                if (waiting.Offset > after && waiting.Offset <= resume && string.Equals(waiting.Epoch, range.Epoch, StringComparison.Ordinal))
-                {
-                    resume = waiting.Offset - 1;
-                }
-            }
-
-            if (mustReset || !sameStream || state.Last < resume)
-            {
-                Discontinuity(state, new StreamPosition(range.Epoch, resume));
-                state.Epoch = range.Epoch;
-                state.Last = resume;
-                state.LastSeq = resume == range.Offset ? range.Seq : 0;
-            }
-
-            state.Local = false;
+            read.Add(fetched.Message, fetched.Seq);
         }
 
         range.Messages.Clear();
-        int done = 0;
-        for (; done < state.Pending.Count; done++)
-        {
-            Pending pending = state.Pending[done];
-            TopicMessage message = pending.Message;
-            bool same = string.Equals(message.Position.Epoch, state.Epoch, StringComparison.Ordinal);
-            if (same && message.Position.Offset <= state.Last)
-            {
-                Interlocked.Increment(ref _duplicates);
-                message.Release();
-            }
-            else if (same && message.Position.Offset == state.Last + 1)
-            {
-                state.Last = message.Position.Offset;
-                state.LastSeq = pending.Seq;
-                Deliver(message);
-            }
-            else if (pending.Arrival > arrivalsBeforeRead)
-            {
-                break; // arrived after the read: another round reads the stream again
-            }
-            else if (same)
-            {
-                // Stored before the read, and what precedes it is neither in the stream nor here: a gap to report.
-                Discontinuity(state, new StreamPosition(state.Epoch!, message.Position.Offset - 1));
-                state.Last = message.Position.Offset;
-                state.LastSeq = pending.Seq;
-                Deliver(message);
-            }
-            else
-            {
-                // Stored before the read, which saw another epoch: an older one, already accounted for.
-                message.Release();
-            }
-        }
-
-        state.Pending.RemoveRange(0, done);
-    }
-
-    // Under state.Lock: hands the message (and its reference) to the sink.
-    private void Deliver(TopicMessage message)
-    {
-        try
-        {
-            Sink.OnMessage(message);
-        }
-        finally
-        {
-            message.Release();
-        }
-    }
-
-    private void Discontinuity(NatsTopic state, StreamPosition current)
-    {
-        Interlocked.Increment(ref _resets);
-        _log.LogWarning("nats backplane: '{Topic}' continues at {Epoch}:{Offset}; the messages in between are not available", state.Name, current.Epoch, current.Offset);
-        Sink.OnDiscontinuity(state.Name, current);
-    }
+        return read;
+    }, () => IsConnected || recovering);
 }

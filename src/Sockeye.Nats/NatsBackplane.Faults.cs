@@ -25,29 +25,19 @@ public sealed partial class NatsBackplane
                 throw new TopicException("unavailable", "nats is unreachable and this node has no subscribers of the topic");
             }
 
-            if (!state.Local)
+            if (!state.Delivery.IsLocal)
             {
                 EnterLocal(state, announce: true);
             }
 
-            var position = new StreamPosition(state.LocalEpoch!, ++state.LocalLast);
+            StreamPosition position = state.Delivery.DeliverLocal(type, payload);
             Interlocked.Increment(ref _localPublishes);
-            Deliver(TopicMessage.Create(topic, position, type, payload));
             return position;
         }
     }
 
     // Under state.Lock.
-    private void EnterLocal(NatsTopic state, bool announce)
-    {
-        state.Local = true;
-        state.LocalEpoch = $"local-{_node}-{NextEpoch()}";
-        state.LocalLast = 0;
-        if (announce)
-        {
-            Discontinuity(state, new StreamPosition(state.LocalEpoch, 0));
-        }
-    }
+    private void EnterLocal(NatsTopic state, bool announce) => state.Delivery.EnterLocal($"local-{_node}-{NextEpoch()}", announce);
 
     // Where this node's subscribers are; only that position (nothing before it) can be resumed while NATS is away.
     private HistoryRead ReadLocal(string topic, NatsTopic? state, StreamPosition? since)
@@ -59,12 +49,12 @@ public sealed partial class NatsBackplane
 
         lock (state.Lock)
         {
-            if (state.Epoch is null && !state.Local)
+            if (state.Delivery.Epoch is null && !state.Delivery.IsLocal)
             {
                 EnterLocal(state, announce: false);
             }
 
-            StreamPosition current = state.Current;
+            StreamPosition current = state.Delivery.Current;
             return new HistoryRead(current, since is { } from && from == current);
         }
     }
@@ -158,8 +148,7 @@ public sealed partial class NatsBackplane
 
                     lock (state.Lock)
                     {
-                        first = state.Epoch is null && !state.Syncing;
-                        state.Syncing |= first;
+                        first = state.Delivery.Epoch is null && state.Delivery.TryBeginSync();
                     }
 
                     if (first)
@@ -171,7 +160,7 @@ public sealed partial class NatsBackplane
                 {
                     lock (state.Lock)
                     {
-                        state.Syncing = false;
+                        state.Delivery.AbandonSync(resync: false);
                     }
 
                     throw;
@@ -204,7 +193,7 @@ public sealed partial class NatsBackplane
             {
                 lock (state.Lock)
                 {
-                    state.Resync = true;
+                    state.Delivery.RequestResync();
                     StartSync(state);
                 }
             }

@@ -278,7 +278,7 @@ public sealed partial class NatsBackplane
 
                         lock (state.Lock)
                         {
-                            if (state.Resync && !state.Syncing)
+                            if (state.Delivery.ResyncRequested && !state.Delivery.IsSyncing)
                             {
                                 StartSync(state);
                             }

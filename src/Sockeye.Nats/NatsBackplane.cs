@@ -6,6 +6,7 @@ using NATS.Client.Core;
 using NATS.Client.JetStream;
 using NATS.Client.KeyValueStore;
 using Sockeye.Topics;
+using Sockeye.Topics.Backplanes;
 
 namespace Sockeye.Nats;
 
@@ -40,9 +41,7 @@ public sealed partial class NatsBackplane : ITopicBackplane
     private long _downSinceMs;
     private long _outages;
     private long _localPublishes;
-    private long _resets;
-    private long _fetched;
-    private long _duplicates;
+    private readonly DeliveryCounters _delivery = new();
     private long _failedPublishes;
     private long _conflicts;
 
@@ -120,8 +119,8 @@ public sealed partial class NatsBackplane : ITopicBackplane
 
     /// <summary>Counts since the backplane started.</summary>
     public NatsBackplaneCounters Counters => new(
-        Interlocked.Read(ref _outages), Interlocked.Read(ref _localPublishes), Interlocked.Read(ref _resets),
-        Interlocked.Read(ref _fetched), Interlocked.Read(ref _duplicates), Interlocked.Read(ref _failedPublishes),
+        Interlocked.Read(ref _outages), Interlocked.Read(ref _localPublishes), _delivery.Discontinuities,
+        _delivery.Fetched, _delivery.Duplicates, Interlocked.Read(ref _failedPublishes),
         Interlocked.Read(ref _conflicts));
 
     private ITopicSink Sink => _sink ?? throw new InvalidOperationException("The backplane has no sink; attach it to a TopicHub first.");
@@ -130,63 +129,13 @@ public sealed partial class NatsBackplane : ITopicBackplane
     public void Attach(ITopicSink sink) => _sink = sink ?? throw new ArgumentNullException(nameof(sink));
 
     /// <inheritdoc/>
-    public async ValueTask SubscribeAsync(string topic, CancellationToken cancellationToken)
-    {
-        while (true)
-        {
-            NatsTopic state = _topics.GetOrAdd(topic, static (name, layout) => new NatsTopic(name, new TopicSubjects(layout, name)), _layout);
-            await state.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-            try
-            {
-                if (state.Removed)
-                {
-                    continue;
-                }
-
-                if (++state.Interest == 1)
-                {
-                    await ActivateAsync(state).ConfigureAwait(false);
-                }
-
-                return;
-            }
-            finally
-            {
-                state.Gate.Release();
-            }
-        }
-    }
+    public ValueTask SubscribeAsync(string topic, CancellationToken cancellationToken) => BackplaneTopic.SubscribeAsync(_topics, topic,
+        name => new NatsTopic(new TopicSubjects(_layout, name), new OrderedDelivery(name, Sink, _delivery, _log, "nats", _options.MaxPendingPerTopic)),
+        ActivateAsync, cancellationToken);
 
     /// <inheritdoc/>
-    public async ValueTask UnsubscribeAsync(string topic, CancellationToken cancellationToken)
-    {
-        if (!_topics.TryGetValue(topic, out NatsTopic? state))
-        {
-            return;
-        }
-
-        await state.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            if (state.Removed || --state.Interest > 0)
-            {
-                return;
-            }
-
-            lock (state.Lock)
-            {
-                state.Removed = true;
-                ReleasePending(state);
-            }
-
-            _topics.TryRemove(new KeyValuePair<string, NatsTopic>(topic, state));
-            await StopListeningAsync(state).ConfigureAwait(false);
-        }
-        finally
-        {
-            state.Gate.Release();
-        }
-    }
+    public ValueTask UnsubscribeAsync(string topic, CancellationToken cancellationToken) =>
+        BackplaneTopic.UnsubscribeAsync(_topics, topic, StopListeningAsync, cancellationToken);
 
     /// <inheritdoc/>
     public async ValueTask<StreamPosition> PublishAsync(string topic, TopicOptions options, MessageType type, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
@@ -340,8 +289,7 @@ public sealed partial class NatsBackplane : ITopicBackplane
         {
             lock (state.Lock)
             {
-                state.Removed = true;
-                ReleasePending(state);
+                state.Delivery.Close();
             }
 
             await StopListeningAsync(state).ConfigureAwait(false);
@@ -379,16 +327,6 @@ public sealed partial class NatsBackplane : ITopicBackplane
         }
 
         messages.Clear();
-    }
-
-    private static void ReleasePending(NatsTopic state)
-    {
-        foreach (Pending pending in state.Pending)
-        {
-            pending.Message.Release();
-        }
-
-        state.Pending.Clear();
     }
 }
 

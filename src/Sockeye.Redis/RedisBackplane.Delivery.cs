@@ -2,6 +2,7 @@ using System.Buffers.Text;
 using System.Text;
 using Microsoft.Extensions.Logging;
 using Sockeye.Topics;
+using Sockeye.Topics.Backplanes;
 using StackExchange.Redis;
 using StreamPosition = Sockeye.Topics.StreamPosition;
 
@@ -20,7 +21,7 @@ public sealed partial class RedisBackplane
     {
         lock (state.Lock)
         {
-            state.Syncing = true; // messages arriving before the position is known wait in Pending
+            state.Delivery.TryBeginSync(); // messages arriving before the position is known wait for it
         }
 
         if (IsConnected)
@@ -39,8 +40,8 @@ public sealed partial class RedisBackplane
 
         lock (state.Lock)
         {
-            state.Syncing = false;
-            if (state.Epoch is null && !state.Local)
+            state.Delivery.AbandonSync(resync: false);
+            if (state.Delivery.Epoch is null && !state.Delivery.IsLocal)
             {
                 EnterLocal(state, announce: false); // nobody has a position yet; the recovery resets to Redis's
             }
@@ -104,46 +105,12 @@ public sealed partial class RedisBackplane
             throw new FormatException("bad message epoch");
         }
 
-        ReadOnlySpan<byte> epoch = rest[..newline];
-        ReadOnlySpan<byte> payload = rest[(newline + 1)..];
         lock (state.Lock)
         {
-            if (state.Removed)
+            if (state.Delivery.Receive(rest[..newline], offset, type, rest[(newline + 1)..]))
             {
-                return;
+                StartSync(state);
             }
-
-            bool sameEpoch = state.EpochUtf8 is { } known && epoch.SequenceEqual(known);
-            if (!state.Syncing && !state.Local && sameEpoch)
-            {
-                if (offset <= state.Last)
-                {
-                    Interlocked.Increment(ref _duplicates);
-                    return;
-                }
-
-                if (offset == state.Last + 1)
-                {
-                    TopicMessage message = TopicMessage.Create(state.Name, new StreamPosition(state.Epoch!, offset), type, payload);
-                    state.Last = offset;
-                    Deliver(message);
-                    return;
-                }
-            }
-
-            // A gap, another epoch, or a sync under way: hold it and let the sync put it in its place.
-            state.Arrivals++;
-            if (state.Pending.Count >= _options.MaxPendingPerTopic)
-            {
-                state.Resync = true; // dropped here, read from the stream (or reported) by the next round
-            }
-            else
-            {
-                string epochText = sameEpoch ? state.Epoch! : Encoding.UTF8.GetString(epoch);
-                state.Pending.Add(new Pending(TopicMessage.Create(state.Name, new StreamPosition(epochText, offset), type, payload), state.Arrivals));
-            }
-
-            StartSync(state);
         }
     }
 
@@ -163,9 +130,9 @@ public sealed partial class RedisBackplane
 
             // Our own probe came back: the channel is subscribed again, so a position read now misses nothing.
             state.AwaitingProbe = false;
-            if (state.Syncing)
+            if (state.Delivery.IsSyncing)
             {
-                state.Resync = true;
+                state.Delivery.RequestResync();
             }
             else
             {
@@ -177,12 +144,11 @@ public sealed partial class RedisBackplane
     // Under state.Lock.
     private void StartSync(RedisTopic state)
     {
-        if (state.Syncing || state.Removed)
+        if (!state.Delivery.TryBeginSync())
         {
             return;
         }
 
-        state.Syncing = true;
         _ = Task.Run(async () =>
         {
             try
@@ -194,7 +160,7 @@ public sealed partial class RedisBackplane
                 _log.LogDebug("redis backplane: sync of '{Topic}' failed, retried after reconnecting: {Reason}", state.Name, ex.Message);
                 lock (state.Lock)
                 {
-                    state.Syncing = false;
+                    state.Delivery.AbandonSync(resync: false);
                 }
 
                 MarkDown(ex.Message);
@@ -202,183 +168,19 @@ public sealed partial class RedisBackplane
         });
     }
 
-    /// <summary>
-    /// Reads the stream's position (and the range this node missed) and delivers in order: what the stream still has,
-    /// a discontinuity for what it does not, then the messages that arrived meanwhile. Repeats while messages arrive
-    /// that the read could not account for. Called with <see cref="RedisTopic.Syncing"/> set; clears it.
-    /// </summary>
-    private async Task SyncAsync(RedisTopic state)
+    // The sync of OrderedDelivery, reading the Redis stream; a read while Redis is down is dropped (the recovery syncs).
+    private Task SyncAsync(RedisTopic state) => state.Delivery.SyncAsync(async (known, from, _) =>
     {
-        while (true)
+        Range range = await ReadRangeAsync(state.Name, state.Keys, known ?? "", from, restart: true, CancellationToken.None).ConfigureAwait(false);
+        var read = new StreamRange(range.Epoch, range.Seq, 0);
+        foreach (TopicMessage message in range.Messages)
         {
-            string? known;
-            long from;
-            long arrivals;
-            lock (state.Lock)
-            {
-                if (state.Removed)
-                {
-                    state.Syncing = false;
-                    return;
-                }
-
-                known = state.Epoch;
-                from = known is null ? 0 : state.Last + 1;
-                arrivals = state.Arrivals;
-                state.Resync = false;
-            }
-
-            Range range = await ReadRangeAsync(state.Name, state.Keys, known ?? "", from, restart: true, CancellationToken.None).ConfigureAwait(false);
-            lock (state.Lock)
-            {
-                if (state.Removed || !IsConnected)
-                {
-                    ReleaseAll(range.Messages);
-                    state.Syncing = false; // the recovery after the reconnect syncs again
-                    return;
-                }
-
-                Apply(state, range, arrivals);
-                if (!state.Resync && state.Pending.Count == 0)
-                {
-                    state.Syncing = false;
-                    return;
-                }
-            }
-        }
-    }
-
-    // Under state.Lock.
-    private void Apply(RedisTopic state, Range range, long arrivalsBeforeRead)
-    {
-        if (state.Epoch is null)
-        {
-            // First sync: the node's subscribers start at the stream's current position.
-            if (state.Local)
-            {
-                Discontinuity(state, new StreamPosition(range.Epoch, range.Seq));
-            }
-
-            SetEpoch(state, range.Epoch);
-            state.Last = range.Seq;
-            state.Local = false;
-        }
-        else
-        {
-            bool mustReset = state.Local; // the subscribers are at local positions
-            foreach (TopicMessage message in range.Messages)
-            {
-                StreamPosition position = message.Position;
-                bool same = string.Equals(position.Epoch, state.Epoch, StringComparison.Ordinal);
-                if (same && position.Offset <= state.Last)
-                {
-                    message.Release();
-                    continue;
-                }
-
-                if (mustReset || !same || position.Offset != state.Last + 1)
-                {
-                    Discontinuity(state, new StreamPosition(position.Epoch, position.Offset - 1));
-                    mustReset = false;
-                    SetEpoch(state, position.Epoch);
-                }
-
-                state.Local = false;
-                state.Last = position.Offset;
-                Interlocked.Increment(ref _fetched);
-                Deliver(message);
-            }
-
-            // What the stream no longer has (or never kept) up to its end, or up to the first message that waits in
-            // Pending: the subscribers must hear of the gap.
-            bool sameStream = string.Equals(range.Epoch, state.Epoch, StringComparison.Ordinal);
-            long after = sameStream ? state.Last : 0;
-            long resume = range.Seq;
-            foreach (Pending pending in state.Pending)
-            {
-                StreamPosition waiting = pending.Message.Position;
-                if (waiting.Offset > after && waiting.Offset <= resume && string.Equals(waiting.Epoch, range.Epoch, StringComparison.Ordinal))
-                {
-                    resume = waiting.Offset - 1;
-                }
-            }
-
-            if (mustReset || !sameStream || state.Last < resume)
-            {
-                Discontinuity(state, new StreamPosition(range.Epoch, resume));
-                SetEpoch(state, range.Epoch);
-                state.Last = resume;
-            }
-
-            state.Local = false;
+            read.Add(message);
         }
 
         range.Messages.Clear();
-        int done = 0;
-        for (; done < state.Pending.Count; done++)
-        {
-            Pending pending = state.Pending[done];
-            TopicMessage message = pending.Message;
-            bool same = string.Equals(message.Position.Epoch, state.Epoch, StringComparison.Ordinal);
-            if (same && message.Position.Offset <= state.Last)
-            {
-                Interlocked.Increment(ref _duplicates);
-                message.Release();
-            }
-            else if (same && message.Position.Offset == state.Last + 1)
-            {
-                state.Last = message.Position.Offset;
-                Deliver(message);
-            }
-            else if (pending.Arrival > arrivalsBeforeRead)
-            {
-                break; // arrived after the read: another round reads the stream again
-            }
-            else if (same)
-            {
-                // Published before the read, and what precedes it is neither in the stream nor here: a gap to report.
-                Discontinuity(state, new StreamPosition(state.Epoch!, message.Position.Offset - 1));
-                state.Last = message.Position.Offset;
-                Deliver(message);
-            }
-            else
-            {
-                // Published before the read, which saw another epoch: an older stream, already accounted for.
-                message.Release();
-            }
-        }
-
-        state.Pending.RemoveRange(0, done);
-    }
-
-    // Under state.Lock: hands the message (and its reference) to the sink.
-    private void Deliver(TopicMessage message)
-    {
-        try
-        {
-            Sink.OnMessage(message);
-        }
-        finally
-        {
-            message.Release();
-        }
-    }
-
-    private void Discontinuity(RedisTopic state, StreamPosition current)
-    {
-        Interlocked.Increment(ref _resets);
-        _log.LogWarning("redis backplane: '{Topic}' continues at {Epoch}:{Offset}; the messages in between are not available", state.Name, current.Epoch, current.Offset);
-        Sink.OnDiscontinuity(state.Name, current);
-    }
-
-    private static void SetEpoch(RedisTopic state, string epoch)
-    {
-        if (!string.Equals(state.Epoch, epoch, StringComparison.Ordinal))
-        {
-            state.Epoch = epoch;
-            state.EpochUtf8 = Encoding.UTF8.GetBytes(epoch);
-        }
-    }
+        return read;
+    }, () => IsConnected);
 
     /// <summary>
     /// The stream's position and its entries from <paramref name="from"/> (0: none) up to that position. With

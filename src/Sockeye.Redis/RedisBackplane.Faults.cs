@@ -26,29 +26,19 @@ public sealed partial class RedisBackplane
                 throw new TopicException("unavailable", "redis is unreachable and this node has no subscribers of the topic");
             }
 
-            if (!state.Local)
+            if (!state.Delivery.IsLocal)
             {
                 EnterLocal(state, announce: true);
             }
 
-            var position = new StreamPosition(state.LocalEpoch!, ++state.LocalLast);
+            StreamPosition position = state.Delivery.DeliverLocal(type, payload);
             Interlocked.Increment(ref _localPublishes);
-            Deliver(TopicMessage.Create(topic, position, type, payload));
             return position;
         }
     }
 
     // Under state.Lock.
-    private void EnterLocal(RedisTopic state, bool announce)
-    {
-        state.Local = true;
-        state.LocalEpoch = $"local-{_node}-{NextEpoch()}";
-        state.LocalLast = 0;
-        if (announce)
-        {
-            Discontinuity(state, new StreamPosition(state.LocalEpoch, 0));
-        }
-    }
+    private void EnterLocal(RedisTopic state, bool announce) => state.Delivery.EnterLocal($"local-{_node}-{NextEpoch()}", announce);
 
     // Where this node's subscribers are; only that position (nothing before it) can be resumed while Redis is away.
     private static HistoryRead ReadLocal(string topic, RedisTopic? state, StreamPosition? since)
@@ -60,14 +50,12 @@ public sealed partial class RedisBackplane
 
         lock (state.Lock)
         {
-            if (state.Epoch is null && !state.Local)
+            if (state.Delivery.Epoch is null && !state.Delivery.IsLocal)
             {
-                state.Local = true;
-                state.LocalEpoch = $"local-{Guid.NewGuid():N}";
-                state.LocalLast = 0;
+                state.Delivery.EnterLocal($"local-{Guid.NewGuid():N}", announce: false);
             }
 
-            StreamPosition current = state.Current;
+            StreamPosition current = state.Delivery.Current;
             return new HistoryRead(current, since is { } from && from == current);
         }
     }

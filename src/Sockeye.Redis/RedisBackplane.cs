@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Sockeye.Topics;
+using Sockeye.Topics.Backplanes;
 using StackExchange.Redis;
 using StreamPosition = Sockeye.Topics.StreamPosition;
 
@@ -38,9 +39,7 @@ public sealed partial class RedisBackplane : ITopicBackplane
     private long _downSinceMs;
     private long _outages;
     private long _localPublishes;
-    private long _resets;
-    private long _fetched;
-    private long _duplicates;
+    private readonly DeliveryCounters _delivery = new();
     private long _failedPublishes;
 
     private RedisBackplane(ConnectionMultiplexer redis, RedisBackplaneOptions options, string node)
@@ -109,8 +108,8 @@ public sealed partial class RedisBackplane : ITopicBackplane
 
     /// <summary>Counts since the backplane started.</summary>
     public RedisBackplaneCounters Counters => new(
-        Interlocked.Read(ref _outages), Interlocked.Read(ref _localPublishes), Interlocked.Read(ref _resets),
-        Interlocked.Read(ref _fetched), Interlocked.Read(ref _duplicates), Interlocked.Read(ref _failedPublishes));
+        Interlocked.Read(ref _outages), Interlocked.Read(ref _localPublishes), _delivery.Discontinuities,
+        _delivery.Fetched, _delivery.Duplicates, Interlocked.Read(ref _failedPublishes));
 
     private ITopicSink Sink => _sink ?? throw new InvalidOperationException("The backplane has no sink; attach it to a TopicHub first.");
 
@@ -118,71 +117,26 @@ public sealed partial class RedisBackplane : ITopicBackplane
     public void Attach(ITopicSink sink) => _sink = sink ?? throw new ArgumentNullException(nameof(sink));
 
     /// <inheritdoc/>
-    public async ValueTask SubscribeAsync(string topic, CancellationToken cancellationToken)
-    {
-        while (true)
-        {
-            RedisTopic state = _topics.GetOrAdd(topic, static (name, prefix) => new RedisTopic(name, new RedisKeys(prefix, name)), _prefix);
-            await state.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-            try
-            {
-                if (state.Removed)
-                {
-                    continue;
-                }
-
-                if (++state.Interest == 1)
-                {
-                    await ActivateAsync(state).ConfigureAwait(false);
-                }
-
-                return;
-            }
-            finally
-            {
-                state.Gate.Release();
-            }
-        }
-    }
+    public ValueTask SubscribeAsync(string topic, CancellationToken cancellationToken) => BackplaneTopic.SubscribeAsync(_topics, topic,
+        name => new RedisTopic(new RedisKeys(_prefix, name), new OrderedDelivery(name, Sink, _delivery, _log, "redis", _options.MaxPendingPerTopic)),
+        ActivateAsync, cancellationToken);
 
     /// <inheritdoc/>
-    public async ValueTask UnsubscribeAsync(string topic, CancellationToken cancellationToken)
+    public ValueTask UnsubscribeAsync(string topic, CancellationToken cancellationToken) =>
+        BackplaneTopic.UnsubscribeAsync(_topics, topic, StopListeningAsync, cancellationToken);
+
+    private async Task StopListeningAsync(RedisTopic state)
     {
-        if (!_topics.TryGetValue(topic, out RedisTopic? state))
+        if (state.Queue is { } queue)
         {
-            return;
-        }
-
-        await state.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            if (state.Removed || --state.Interest > 0)
+            try
             {
-                return;
+                await queue.UnsubscribeAsync().ConfigureAwait(false);
             }
-
-            lock (state.Lock)
+            catch (Exception ex) when (IsRedisFailure(ex))
             {
-                state.Removed = true;
-                ReleasePending(state);
+                _log.LogDebug("redis backplane: unsubscribing '{Topic}' failed: {Reason}", state.Name, ex.Message);
             }
-
-            _topics.TryRemove(new KeyValuePair<string, RedisTopic>(topic, state));
-            if (state.Queue is { } queue)
-            {
-                try
-                {
-                    await queue.UnsubscribeAsync().ConfigureAwait(false);
-                }
-                catch (Exception ex) when (IsRedisFailure(ex))
-                {
-                    _log.LogDebug("redis backplane: unsubscribing '{Topic}' failed: {Reason}", topic, ex.Message);
-                }
-            }
-        }
-        finally
-        {
-            state.Gate.Release();
         }
     }
 
@@ -334,8 +288,7 @@ public sealed partial class RedisBackplane : ITopicBackplane
         {
             lock (state.Lock)
             {
-                state.Removed = true;
-                ReleasePending(state);
+                state.Delivery.Close();
             }
         }
 
@@ -359,16 +312,6 @@ public sealed partial class RedisBackplane : ITopicBackplane
         }
 
         messages.Clear();
-    }
-
-    private static void ReleasePending(RedisTopic state)
-    {
-        foreach (Pending pending in state.Pending)
-        {
-            pending.Message.Release();
-        }
-
-        state.Pending.Clear();
     }
 }
 

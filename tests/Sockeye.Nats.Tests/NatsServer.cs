@@ -1,7 +1,7 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using Sockeye.ScaleOut.Tests;
 
 namespace Sockeye.Nats.Tests;
 
@@ -10,60 +10,37 @@ namespace Sockeye.Nats.Tests;
 /// its JetStream store in a temp dir. Restarted on the same port, with its store (as after a crash of a server with
 /// persistence) or without it (as after losing its disk).
 /// </summary>
-internal sealed class NatsServer : IAsyncDisposable
+internal sealed class NatsServer : BackingServer
 {
-    private static readonly TimeSpan Ready = TimeSpan.FromSeconds(20);
-    private readonly string _dir = Directory.CreateTempSubdirectory("sockeye-nats-").FullName;
-    private Process? _process;
-
-    private NatsServer(int port) => Port = port;
-
-    public int Port { get; }
+    private NatsServer()
+        : base("nats")
+    {
+    }
 
     public string Url => $"nats://127.0.0.1:{Port}";
 
+    public override IReadOnlyList<string> ServeArgs => ["--nats", Url, "--nats-prefix", "cli"];
+
     public static async Task<NatsServer> StartAsync()
     {
-        var server = new NatsServer(FreePort());
+        var server = new NatsServer();
         await server.RestartAsync();
         return server;
     }
 
     /// <summary>Starts it (again) and returns when it greets a client with INFO.</summary>
-    public async Task RestartAsync(bool wipeStore = false)
+    public Task RestartAsync(bool wipeStore = false)
     {
-        string store = Path.Combine(_dir, "store");
+        string store = Path.Combine(Dir, "store");
         if (wipeStore && Directory.Exists(store))
         {
             Directory.Delete(store, recursive: true);
         }
 
-        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("NATS_SERVER") ?? "nats-server")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (string arg in new[] { "-js", "-a", "127.0.0.1", "-p", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-sd", store })
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        _process = Process.Start(start) ?? throw new InvalidOperationException("nats-server did not start");
-        _process.OutputDataReceived += (_, _) => { };
-        _process.ErrorDataReceived += (_, _) => { };
-        _process.BeginOutputReadLine();
-        _process.BeginErrorReadLine();
-        await WaitUntilAsync(GreetsAsync, "nats-server greets with INFO");
-    }
-
-    /// <summary>SIGKILL: no goodbye to the clients.</summary>
-    public async Task KillAsync()
-    {
-        _process!.Kill();
-        await _process.WaitForExitAsync();
-        _process.Dispose();
-        _process = null;
+        return StartProcessAsync(
+            Environment.GetEnvironmentVariable("NATS_SERVER") ?? "nats-server",
+            ["-js", "-a", "127.0.0.1", "-p", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-sd", store],
+            GreetsAsync, "nats-server greets with INFO");
     }
 
     private async Task<bool> GreetsAsync()
@@ -84,39 +61,5 @@ internal sealed class NatsServer : IAsyncDisposable
         {
             return false;
         }
-    }
-
-    /// <summary>Polls <paramref name="condition"/> (every 20 ms, at most 20 s) and fails naming it if it never holds.</summary>
-    public static async Task WaitUntilAsync(Func<Task<bool>> condition, string what, TimeSpan? within = null)
-    {
-        var clock = Stopwatch.StartNew();
-        while (!await condition())
-        {
-            if (clock.Elapsed > (within ?? Ready))
-            {
-                throw new TimeoutException($"timed out waiting until {what}");
-            }
-
-            await Task.Delay(20);
-        }
-    }
-
-    public static Task WaitUntilAsync(Func<bool> condition, string what) => WaitUntilAsync(() => Task.FromResult(condition()), what);
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        if (_process is not null)
-        {
-            await KillAsync();
-        }
-
-        Directory.Delete(_dir, recursive: true);
     }
 }

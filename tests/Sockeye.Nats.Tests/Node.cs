@@ -5,7 +5,7 @@ using Sockeye.Topics;
 namespace Sockeye.Nats.Tests;
 
 /// <summary>One node: a hub on its own <see cref="NatsBackplane"/> (its own NATS connection).</summary>
-internal sealed class Node : IAsyncDisposable
+internal sealed class Node : IScaleOutNode
 {
     private Node(TopicHub hub, NatsBackplane backplane, TestLog log)
     {
@@ -19,6 +19,9 @@ internal sealed class Node : IAsyncDisposable
     public TopicHub Hub { get; }
 
     public NatsBackplane Backplane { get; }
+
+    /// <summary>Discontinuities this node reported (the backplane's <c>Resets</c> counter).</summary>
+    public long Resets => Backplane.Counters.Resets;
 
     public static Task<Node> StartAsync(NatsServer nats, string name, TopicOptions? topics = null, TimeSpan? presenceTimeout = null, string prefix = "test", int historyPerTopic = 1000) =>
         StartAsync(nats.Url, name, topics, presenceTimeout, prefix, historyPerTopic);

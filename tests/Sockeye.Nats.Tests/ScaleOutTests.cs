@@ -4,79 +4,11 @@ using Sockeye.Topics;
 
 namespace Sockeye.Nats.Tests;
 
-public class ScaleOutTests
+public class ScaleOutTests : ScaleOutScenarios
 {
-    [Fact]
-    public async Task Subscribers_on_every_node_get_every_message_from_publishers_on_every_node_in_one_order()
-    {
-        await using NatsServer nats = await NatsServer.StartAsync();
-        var nodes = new List<Node>();
-        var peers = new List<TopicPeer>();
-        try
-        {
-            foreach (string name in new[] { "a", "b", "c" })
-            {
-                Node node = await Node.StartAsync(nats, name);
-                nodes.Add(node);
-                for (int i = 0; i < 2; i++)
-                {
-                    peers.Add((await node.SubscribeV1Async("room")).Peer);
-                }
-            }
+    private protected override async Task<BackingServer> StartServerAsync() => await NatsServer.StartAsync();
 
-            const int PerNode = 100;
-            await Task.WhenAll(nodes.Select((node, n) => Task.Run(async () =>
-            {
-                for (int i = 0; i < PerNode; i++)
-                {
-                    await node.Hub.PublishTextAsync("room", $"{n}-{i:000}");
-                }
-            })));
-
-            List<string>? first = null;
-            foreach (TopicPeer peer in peers)
-            {
-                var texts = new List<string>();
-                string? epoch = null;
-                for (int i = 1; i <= 3 * PerNode; i++)
-                {
-                    JsonElement msg = await peer.ExpectOpAsync("msg");
-                    epoch ??= msg.GetProperty("epoch").GetString();
-                    Assert.Equal(epoch, msg.GetProperty("epoch").GetString());
-                    Assert.Equal(i, msg.GetProperty("offset").GetInt64()); // 1..300: none lost, none twice
-                    texts.Add(msg.GetProperty("text").GetString()!);
-                }
-
-                first ??= texts;
-                Assert.Equal(first, texts); // the same order on every node
-                for (int n = 0; n < 3; n++)
-                {
-                    Assert.Equal(Enumerable.Range(0, PerNode).Select(i => $"{n}-{i:000}"), texts.Where(t => t.StartsWith($"{n}-", StringComparison.Ordinal)));
-                }
-            }
-
-            // Nothing after the 300th: the next message anyone gets is this marker.
-            await nodes[0].Hub.PublishTextAsync("room", "end");
-            foreach (TopicPeer peer in peers)
-            {
-                Assert.Equal("end", (await peer.ExpectOpAsync("msg")).GetProperty("text").GetString());
-            }
-
-            Assert.All(nodes, node => Assert.Equal(0, node.Backplane.Counters.Resets));
-        }
-        finally
-        {
-            foreach (TopicPeer peer in peers)
-            {
-                await peer.DisposeAsync();
-            }
-
-            foreach (Node node in nodes)
-            {
-                await node.DisposeAsync();
-            }
-        }
-    }
+    private protected override async Task<IScaleOutNode> StartNodeAsync(BackingServer server, string name) => await Node.StartAsync((NatsServer)server, name);
 
     [Fact]
     public async Task A_publish_from_a_stale_position_conflicts_and_takes_the_next_offset()

@@ -1,1 +1,2 @@
+global using Sockeye.ScaleOut.Tests;
 global using Xunit;

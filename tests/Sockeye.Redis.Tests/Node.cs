@@ -5,7 +5,7 @@ using Sockeye.Topics;
 namespace Sockeye.Redis.Tests;
 
 /// <summary>One node: a hub on its own <see cref="RedisBackplane"/> (its own Redis connections).</summary>
-internal sealed class Node : IAsyncDisposable
+internal sealed class Node : IScaleOutNode
 {
     private Node(TopicHub hub, RedisBackplane backplane)
     {
@@ -16,6 +16,9 @@ internal sealed class Node : IAsyncDisposable
     public TopicHub Hub { get; }
 
     public RedisBackplane Backplane { get; }
+
+    /// <summary>Discontinuities this node reported (the backplane's <c>Resets</c> counter).</summary>
+    public long Resets => Backplane.Counters.Resets;
 
     public static async Task<Node> StartAsync(RedisServer redis, string name, TopicOptions? topics = null, TimeSpan? presenceTimeout = null, string prefix = "test:")
     {

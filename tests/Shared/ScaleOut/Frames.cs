@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Sockeye.Tests.Topics;
 
-namespace Sockeye.Nats.Tests;
+namespace Sockeye.ScaleOut.Tests;
 
 /// <summary>Reads a sockeye.v1 subscriber's frames and checks the protocol's promise: no silent gap.</summary>
 internal static class Frames

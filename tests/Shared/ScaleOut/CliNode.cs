@@ -5,9 +5,9 @@ using System.Text;
 using System.Text.Json;
 using Sockeye.Client;
 
-namespace Sockeye.Redis.Tests;
+namespace Sockeye.ScaleOut.Tests;
 
-/// <summary>A real <c>sockeye serve --broadcast --redis</c> process (SOCKEYE_DLL, or the Release build in src/Sockeye.Cli).</summary>
+/// <summary>A real <c>sockeye serve --broadcast</c> process on a backplane server (SOCKEYE_DLL, or the Release build in src/Sockeye.Cli).</summary>
 internal sealed class CliNode : IAsyncDisposable
 {
     private readonly Process _process;
@@ -32,11 +32,11 @@ internal sealed class CliNode : IAsyncDisposable
         }
     }
 
-    public static async Task<CliNode> StartAsync(RedisServer redis, params string[] extra)
+    public static async Task<CliNode> StartAsync(BackingServer server, params string[] extra)
     {
-        int port = FreePort();
+        int port = BackingServer.FreePort();
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (string arg in new[] { Dll(), "serve", "--broadcast", "--redis", redis.Configuration, "--redis-prefix", "cli:", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture) }.Concat(extra))
+        foreach (string arg in new[] { Dll(), "serve", "--broadcast" }.Concat(server.ServeArgs).Concat(["--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture)]).Concat(extra))
         {
             start.ArgumentList.Add(arg);
         }
@@ -46,7 +46,7 @@ internal sealed class CliNode : IAsyncDisposable
         node._process.ErrorDataReceived += (_, e) => node.Append(e.Data);
         node._process.BeginOutputReadLine();
         node._process.BeginErrorReadLine();
-        await RedisServer.WaitUntilAsync(async () =>
+        await BackingServer.WaitUntilAsync(async () =>
         {
             Assert.False(node._process.HasExited, $"sockeye exited: {node.Log}");
             try
@@ -74,7 +74,7 @@ internal sealed class CliNode : IAsyncDisposable
         return WebSocketClient.ConnectAsync(new Uri($"ws://127.0.0.1:{Port}{path}"), options);
     }
 
-    /// <summary>SIGKILL: no goodbye to Redis, no leaving presence.</summary>
+    /// <summary>SIGKILL: no goodbye to the backplane, no leaving presence.</summary>
     public async Task KillAsync()
     {
         _process.Kill(entireProcessTree: true);
@@ -113,6 +113,24 @@ internal sealed class CliNode : IAsyncDisposable
         }
     }
 
+    /// <summary>Runs <c>sockeye ARGS</c> to its end: exit code and standard error.</summary>
+    public static async Task<(int Exit, string Error)> RunAsync(params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(Dll());
+        foreach (string arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using Process process = Process.Start(start) ?? throw new InvalidOperationException("sockeye did not start");
+        Task<string> output = process.StandardOutput.ReadToEndAsync();
+        Task<string> error = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        await output;
+        return (process.ExitCode, await error);
+    }
+
     private static string Dll()
     {
         if (Environment.GetEnvironmentVariable("SOCKEYE_DLL") is { Length: > 0 } dll)
@@ -130,13 +148,6 @@ internal sealed class CliNode : IAsyncDisposable
         }
 
         throw new FileNotFoundException("sockeye.dll not found: build src/Sockeye.Cli in Release or set SOCKEYE_DLL");
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     public async ValueTask DisposeAsync()
