@@ -11,6 +11,7 @@ internal sealed class TcpProxy : IAsyncDisposable
     private readonly List<TcpClient> _open = [];
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _accepting;
+    private volatile bool _held;
 
     public TcpProxy(int target)
     {
@@ -24,7 +25,20 @@ internal sealed class TcpProxy : IAsyncDisposable
     /// <summary>Connections relayed so far (a reconnect makes a new one).</summary>
     public int Accepted { get; private set; }
 
+    /// <summary>
+    /// Drops the relayed connections and, until <see cref="Restore"/>, refuses new ones: the link stays down however
+    /// fast the client reconnects, so what happens while it is down is not left to a race.
+    /// </summary>
     public Task CutAsync()
+    {
+        _held = true;
+        return DropAsync();
+    }
+
+    /// <summary>Lets the client reconnect again.</summary>
+    public void Restore() => _held = false;
+
+    private Task DropAsync()
     {
         lock (_open)
         {
@@ -51,6 +65,13 @@ internal sealed class TcpProxy : IAsyncDisposable
             while (true)
             {
                 TcpClient inbound = await _listener.AcceptTcpClientAsync(_stop.Token);
+                if (_held)
+                {
+                    inbound.Client.LingerState = new LingerOption(true, 0);
+                    inbound.Dispose(); // the link is down: refused like a dead network path
+                    continue;
+                }
+
                 var outbound = new TcpClient();
                 await outbound.ConnectAsync(IPAddress.Loopback, _target, _stop.Token);
                 lock (_open)
@@ -98,7 +119,7 @@ internal sealed class TcpProxy : IAsyncDisposable
         await _stop.CancelAsync();
         _listener.Stop();
         await _accepting;
-        await CutAsync();
+        await DropAsync();
         _stop.Dispose();
     }
 }
