@@ -42,7 +42,7 @@ public static class SockeyeEndpointRouteBuilderExtensions
         // ASP.NET Core routes: the policy takes every request that reaches it (its fallback endpoint).
         var policy = new HandshakePolicy(serverOptions);
         policy.MapFallback(handler, endpoint);
-        var upgrader = new SockeyeUpgrader(policy);
+        var upgrader = new SockeyeUpgrader(policy, options.ReleaseReadBufferWhenIdle);
         return endpoints.Map(pattern, upgrader.HandleAsync).WithDisplayName("Sockeye WebSocket " + pattern);
     }
 

@@ -21,6 +21,13 @@ public sealed class SockeyeOptions
     /// <summary>Most connections open at once on this endpoint (503 beyond; default as <see cref="WebSocketServerOptions.MaxConnections"/>).</summary>
     public int MaxConnections { get; set; } = new WebSocketServerOptions().MaxConnections;
 
+    /// <summary>
+    /// Whether an idle connection gives its 4 KiB read buffer back (default false). Kestrel's upgraded streams turn
+    /// the zero-byte read that makes this possible into a second full read per arrival, which halves the rate of
+    /// small messages (docs/performance.md); set it for many mostly idle connections where memory matters more.
+    /// </summary>
+    public bool ReleaseReadBufferWhenIdle { get; set; }
+
     /// <summary>Subprotocols this endpoint speaks, chosen in the client's order (RFC 6455 §4.2.2).</summary>
     public IList<string> Subprotocols { get; } = [];
 

@@ -16,7 +16,7 @@ namespace Sockeye.AspNetCore;
 /// One mapped endpoint's request delegate: the request as a <see cref="WebSocketRequest"/>, the
 /// <see cref="HandshakePolicy"/>'s decision, the answer, then the connection over the upgraded stream.
 /// </summary>
-internal sealed class SockeyeUpgrader(HandshakePolicy policy)
+internal sealed class SockeyeUpgrader(HandshakePolicy policy, bool releaseReadBufferWhenIdle)
 {
     private int _open;
 
@@ -102,10 +102,10 @@ internal sealed class SockeyeUpgrader(HandshakePolicy policy)
         }
     }
 
-    private static async Task<WebSocketConnection> RunAsync(HttpContext context, HandshakeDecision decision, Stream stream, ILoggerFactory loggers, ILogger logger)
+    private async Task<WebSocketConnection> RunAsync(HttpContext context, HandshakeDecision decision, Stream stream, ILoggerFactory loggers, ILogger logger)
     {
         var transport = new StreamTransport(stream, EndPoint(context.Connection.RemoteIpAddress, context.Connection.RemotePort),
-            EndPoint(context.Connection.LocalIpAddress, context.Connection.LocalPort));
+            EndPoint(context.Connection.LocalIpAddress, context.Connection.LocalPort), releaseReadBufferWhenIdle);
         WebSocketConnection connection = decision.CreateConnection(transport, loggers.CreateLogger("Sockeye.Connection"));
         SockeyeHttpContext.Attach(connection, context);
         logger.LogDebug("{Remote} #{Id} upgraded on {Path} over {Protocol} (subprotocol {Subprotocol}, extensions {Extensions})",
