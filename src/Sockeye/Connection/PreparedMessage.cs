@@ -140,19 +140,8 @@ public sealed class PreparedMessage : IDisposable
             throw new ArgumentException("Text messages must be valid UTF-8 (RFC 6455 §5.6).", nameof(payload));
         }
 
-        PreparedMessage message = s_pool.TryTake(out PreparedMessage? pooled) ? pooled : new PreparedMessage();
-        if (pooled is not null)
-        {
-            Interlocked.Decrement(ref s_pooled);
-        }
-
-        int header = FrameHeader.GetSize(payload.Length, masked: false);
-        message._buffer = header + payload.Length <= LargestPooled ? s_buffers.Rent(header + payload.Length) : ArrayPool<byte>.Shared.Rent(header + payload.Length);
-        message._headerLength = FrameHeader.Write(message._buffer, fin: true, type == MessageType.Text ? Opcode.Text : Opcode.Binary,
-            payload.Length, masked: false, maskingKey: 0);
-        payload.CopyTo(message._buffer.AsSpan(message._headerLength));
-        message._length = message._headerLength + payload.Length;
-        message.Type = type;
+        PreparedMessage message = Rent(type, payload.Length);
+        payload.CopyTo(message.PayloadSpan);
         return message;
     }
 
@@ -172,11 +161,10 @@ public sealed class PreparedMessage : IDisposable
             throw new ArgumentException("Only text and binary messages can be prepared.", nameof(type));
         }
 
-        int header = FrameHeader.GetSize(payloadLength, masked: false);
-        byte[] buffer = header + payloadLength <= LargestPooled ? s_buffers.Rent(header + payloadLength) : ArrayPool<byte>.Shared.Rent(header + payloadLength);
-        Span<byte> payload = buffer.AsSpan(header, payloadLength);
+        PreparedMessage message = Rent(type, payloadLength);
         try
         {
+            Span<byte> payload = message.PayloadSpan;
             write(payload, state);
             if (type == MessageType.Text && !Utf8Validator.IsValid(payload))
             {
@@ -185,23 +173,32 @@ public sealed class PreparedMessage : IDisposable
         }
         catch
         {
-            (buffer.Length <= LargestPooled ? s_buffers : ArrayPool<byte>.Shared).Return(buffer);
+            message.Dispose();
             throw;
         }
 
+        return message;
+    }
+
+    /// <summary>A recycled (or new) message with a pooled frame buffer and its header written; the payload is left to fill.</summary>
+    private static PreparedMessage Rent(MessageType type, int payloadLength)
+    {
         PreparedMessage message = s_pool.TryTake(out PreparedMessage? pooled) ? pooled : new PreparedMessage();
         if (pooled is not null)
         {
             Interlocked.Decrement(ref s_pooled);
         }
 
-        message._buffer = buffer;
-        message._headerLength = FrameHeader.Write(buffer, fin: true, type == MessageType.Text ? Opcode.Text : Opcode.Binary,
+        int size = FrameHeader.GetSize(payloadLength, masked: false) + payloadLength;
+        message._buffer = size <= LargestPooled ? s_buffers.Rent(size) : ArrayPool<byte>.Shared.Rent(size);
+        message._headerLength = FrameHeader.Write(message._buffer, fin: true, type == MessageType.Text ? Opcode.Text : Opcode.Binary,
             payloadLength, masked: false, maskingKey: 0);
-        message._length = header + payloadLength;
+        message._length = size;
         message.Type = type;
         return message;
     }
+
+    private Span<byte> PayloadSpan => _buffer.AsSpan(_headerLength, _length - _headerLength);
 
     /// <summary>Returns the frame's buffer to the pool and recycles this object.</summary>
     public void Dispose()
