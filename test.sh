@@ -434,6 +434,16 @@ for stage in "${run_stages[@]}"; do
     *) nfail=$((nfail + 1)) ;;
   esac
 done
+# What failed, at the end where a truncated CI log still shows it: the failing tests' names and first lines.
+for stage in "${run_stages[@]}"; do
+  case "${RESULT[$stage]}" in
+    PASS | SKIP) ;;
+    *)
+      printf '\n%s---- why %s failed (from %s)%s\n' "$B" "$stage" "$ARTIFACTS/logs/$stage.log" "$N"
+      grep -a -E -A8 '^\s+Failed [A-Za-z_]|\[FAIL\]|^not ok|^# fail [1-9]|✖ |^FAIL[: ]|^fail |Traceback' "$ARTIFACTS/logs/$stage.log" 2>/dev/null | head -n 60 || true
+      ;;
+  esac
+done
 say "logs: $ARTIFACTS/logs"
 say "stages: $npass passed, $nfail failed, $nskip skipped"
 exit "$failed"
