@@ -223,7 +223,13 @@ public class TopicPipelineTests
         Assert.True(hub.Counters.Published < 200, "the publisher did not wait for the slow subscriber");
         for (int i = 0; i < 200; i++)
         {
-            WebSocketMessage message = await slow.Client.ReceiveAsync().AsTask().WaitAsync(TopicPeer.Timeout);
+            Task<WebSocketMessage> receive = slow.Client.ReceiveAsync().AsTask();
+            if (await Task.WhenAny(receive, Task.Delay(TopicPeer.Timeout)) != receive)
+            {
+                Assert.Fail($"message {i} never came: {hub.Counters}, sending {sending.Status}, subscribers: {string.Join("; ", hub.Subscribers.Select(d => $"{d.Connection} queued {d.QueuedMessages}, closed {d.IsClosed}"))}");
+            }
+
+            WebSocketMessage message = await receive;
             Assert.Equal((byte)i, message.Payload.FirstSpan[0]);
         }
 
