@@ -92,7 +92,7 @@ public sealed partial class WebSocketConnection
                         _input.AdvanceTo(consumed, whole.End);
                     }
 
-                    await UncorkAsync().ConfigureAwait(false);
+                    Uncork();
                 }
 
                 if (result.IsCompleted || result.IsCanceled)
@@ -351,7 +351,7 @@ public sealed partial class WebSocketConnection
             return request.Result;
         }
 
-        await UncorkAsync().ConfigureAwait(false);
+        Uncork();
         _waitingForApp = true;
         ReceiveMode mode = await request.ConfigureAwait(false);
         _waitingForApp = false;

@@ -340,7 +340,7 @@ public sealed partial class WebSocketConnection
     {
         if (_corked && _output.UnflushedBytes < FlushChunk)
         {
-            // Dekker-style handshake with UncorkAsync (both sides use full fences): either the read loop sees the
+            // Dekker-style handshake with Uncork (both sides use full fences): either the read loop sees the
             // pending flush, or we see that the cork is gone and flush ourselves. A flush is never lost.
             Interlocked.Exchange(ref _flushPending, 1);
             if (_corked)
@@ -352,9 +352,14 @@ public sealed partial class WebSocketConnection
         return FlushOutputAsync(cancellationToken);
     }
 
-    /// <summary>Ends a cork: flushes what was written while corked.</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask UncorkAsync()
+    /// <summary>
+    /// Ends a cork: flushes what was written while corked, without ever waiting for the peer. The read loop must go on
+    /// reading while a send waits for the peer to read: otherwise two peers that each read only once their sends went
+    /// out deadlock (this side's read loop stuck behind its full output, the peer's sends stuck behind this side not
+    /// reading). A flush that cannot complete at once finishes in the background, holding the frame lock as any
+    /// waiting send does, so later sends still queue behind it and the send timeout still applies.
+    /// </summary>
+    private void Uncork()
     {
         _corked = false;
         if (Interlocked.CompareExchange(ref _flushPending, 0, 1) == 0)
@@ -362,6 +367,63 @@ public sealed partial class WebSocketConnection
             return; // nothing was written under the cork (or its writer flushed it)
         }
 
+        if (!_frameLock.Wait(0))
+        {
+            // A sender holds the lock: it may be waiting on a full buffer, or have deferred its flush just before the
+            // cork ended. Flush once the lock is free rather than wait here.
+            _ = FlushWhenFreeAsync();
+            return;
+        }
+
+        bool handedOff = false;
+        try
+        {
+            if (!_outputClosed)
+            {
+                ValueTask<FlushResult> flush = _output.FlushAsync();
+                if (flush.IsCompletedSuccessfully)
+                {
+                    ThrowIfOutputEnded(flush.Result);
+                }
+                else
+                {
+                    handedOff = true;
+                    _ = FinishFlushAsync(flush);
+                }
+            }
+        }
+        catch (WebSocketClosedException)
+        {
+            // The output is gone; the read loop sees the end too.
+        }
+        finally
+        {
+            if (!handedOff)
+            {
+                _frameLock.Release();
+            }
+        }
+    }
+
+    // The background end of a corked flush that had to wait: releases the frame lock the uncork took.
+    private async Task FinishFlushAsync(ValueTask<FlushResult> flush)
+    {
+        try
+        {
+            await AwaitSlowFlushAsync(flush).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is WebSocketClosedException or InvalidOperationException or OperationCanceledException)
+        {
+            // The output is gone (or the send timed out, which closed it); the read loop sees the end too.
+        }
+        finally
+        {
+            _frameLock.Release();
+        }
+    }
+
+    private async Task FlushWhenFreeAsync()
+    {
         await _frameLock.WaitAsync().ConfigureAwait(false);
         try
         {
@@ -370,7 +432,7 @@ public sealed partial class WebSocketConnection
                 await FlushOutputAsync(default).ConfigureAwait(false);
             }
         }
-        catch (WebSocketClosedException)
+        catch (Exception ex) when (ex is WebSocketClosedException or InvalidOperationException or OperationCanceledException)
         {
         }
         finally
@@ -392,6 +454,12 @@ public sealed partial class WebSocketConnection
 
     private ValueTask CheckFlush(FlushResult result)
     {
+        ThrowIfOutputEnded(result);
+        return ValueTask.CompletedTask;
+    }
+
+    private void ThrowIfOutputEnded(FlushResult result)
+    {
         if (result.IsCompleted || result.IsCanceled)
         {
             _outputClosed = true;
@@ -400,8 +468,6 @@ public sealed partial class WebSocketConnection
                 ? "The peer did not read for longer than the send timeout; the connection was closed (1008) and this message was not sent."
                 : "The connection's transport is closed; the message may not have been sent.");
         }
-
-        return ValueTask.CompletedTask;
     }
 
     // The send buffer is full (the peer reads slower than we write): wait, but not forever.
