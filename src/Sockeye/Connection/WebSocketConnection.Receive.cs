@@ -427,7 +427,7 @@ public sealed partial class WebSocketConnection
             {
                 case Opcode.Ping:
                     // §5.5.2: answer with a Pong carrying the same application data.
-                    await SendControlFrameAsync(Opcode.Pong, body.AsMemory(0, length)).ConfigureAwait(false);
+                    await AnswerPingAsync(body, length).ConfigureAwait(false);
                     break;
                 case Opcode.Pong:
                     // §5.5.3: an unsolicited Pong is allowed and needs no answer; ours carry a timestamp.

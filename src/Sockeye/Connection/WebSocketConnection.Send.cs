@@ -28,6 +28,11 @@ public sealed partial class WebSocketConnection
     private volatile bool _corked;
     private int _flushPending;
 
+    // The pong owed for the latest ping while the frame lock was busy (AnswerPingAsync); -1: none owed.
+    private readonly Lock _owedPongLock = new();
+    private byte[]? _owedPong;
+    private int _owedPongLength = -1;
+
     /// <summary>Sends a text message.</summary>
     public ValueTask SendTextAsync(string text, CancellationToken cancellationToken = default) =>
         SendTextAsync(text, SendOptions.None, cancellationToken);
@@ -255,6 +260,79 @@ public sealed partial class WebSocketConnection
         }
         finally
         {
+            _frameLock.Release();
+        }
+    }
+
+    /// <summary>
+    /// Answers a ping from the read loop without waiting for the peer: when a send holds the frame lock (it waits for
+    /// the peer to read), the pong is owed and goes out once the lock is free, so the loop goes on reading. §5.5.3 lets
+    /// an endpoint answer only the most recent of several pings, so one owed pong is kept: a ping flood costs nothing.
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask AnswerPingAsync(byte[] body, int length)
+    {
+        if (!_frameLock.Wait(0))
+        {
+            bool start;
+            lock (_owedPongLock)
+            {
+                _owedPong ??= new byte[FrameHeader.MaxControlPayload];
+                body.AsSpan(0, length).CopyTo(_owedPong);
+                start = _owedPongLength < 0;
+                _owedPongLength = length;
+            }
+
+            if (start)
+            {
+                _ = SendOwedPongAsync();
+            }
+
+            return;
+        }
+
+        try
+        {
+            if (!_closeSent && !_outputClosed)
+            {
+                await WriteFrameLockedAsync(Opcode.Pong, fin: true, new ReadOnlySequence<byte>(body, 0, length), null, isControl: true, compress: false, default).ConfigureAwait(false);
+            }
+        }
+        catch (WebSocketClosedException)
+        {
+            // The transport is gone; the read loop will see the end too.
+        }
+        finally
+        {
+            _frameLock.Release();
+        }
+    }
+
+    private async Task SendOwedPongAsync()
+    {
+        await _frameLock.WaitAsync().ConfigureAwait(false);
+        byte[] payload = ArrayPool<byte>.Shared.Rent(FrameHeader.MaxControlPayload);
+        try
+        {
+            int length;
+            lock (_owedPongLock)
+            {
+                length = _owedPongLength;
+                _owedPong.AsSpan(0, length).CopyTo(payload);
+                _owedPongLength = -1; // a ping after this point owes a pong of its own
+            }
+
+            if (!_closeSent && !_outputClosed)
+            {
+                await WriteFrameLockedAsync(Opcode.Pong, fin: true, new ReadOnlySequence<byte>(payload, 0, length), null, isControl: true, compress: false, default).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (ex is WebSocketClosedException or InvalidOperationException or OperationCanceledException)
+        {
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(payload);
             _frameLock.Release();
         }
     }

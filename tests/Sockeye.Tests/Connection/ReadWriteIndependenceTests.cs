@@ -77,4 +77,66 @@ public class ReadWriteIndependenceTests
         tiny.Dispose();
         await Task.WhenAll(sending, reading).ContinueWith(static _ => { }, TaskScheduler.Default).WaitAsync(EngineHarness.Timeout);
     }
+
+    [Fact]
+    public async Task A_ping_that_arrives_while_a_send_waits_for_the_peer_does_not_stop_the_read_loop()
+    {
+        // The peer is raw pipes: it writes frames and reads nothing, so the local side's output fills.
+        (InMemoryTransport first, InMemoryTransport peer) = InMemoryTransport.CreatePair(
+            new PipeOptions(pauseWriterThreshold: 64 * 1024, resumeWriterThreshold: 32 * 1024, useSynchronizationContext: false));
+        var options = new WebSocketOptions { PingInterval = TimeSpan.Zero, SendTimeout = TimeSpan.FromMinutes(5) };
+        await using WebSocketConnection local = WebSocketConnection.Open(first, Role.Client, options);
+        byte[] chunk = new byte[1024];
+        Task sending = Task.Run(async () =>
+        {
+            while (true)
+            {
+                await local.SendBinaryAsync(chunk);
+            }
+        });
+        long localReceived = 0;
+        Task reading = Task.Run(async () =>
+        {
+            while (!(await local.ReceiveAsync()).IsClose)
+            {
+                Interlocked.Increment(ref localReceived);
+            }
+        });
+
+        // Wait until 64 KiB sit unread on the peer's side: from then on the local send waits, holding its output.
+        while (true)
+        {
+            ReadResult unread = await peer.Input.ReadAsync().AsTask().WaitAsync(EngineHarness.Timeout);
+            long length = unread.Buffer.Length;
+            peer.Input.AdvanceTo(unread.Buffer.Start, unread.Buffer.End); // examined, not consumed
+            if (length >= 64 * 1024)
+            {
+                break;
+            }
+        }
+
+        // §5.5.2 wants a pong, which cannot go out now; the frames behind the ping must still be read.
+        await peer.Output.WriteAsync(new byte[] { 0x89, 0x02, 0x68, 0x69 }); // ping "hi"
+        byte[] frame = new byte[4 + 8192];
+        (frame[0], frame[1], frame[2], frame[3]) = (0x82, 126, 0x20, 0x00); // binary, 8,192 bytes (§5.2)
+        const int Messages = 100;
+        for (int i = 0; i < Messages; i++)
+        {
+            Task write = peer.Output.WriteAsync(frame).AsTask();
+            if (await Task.WhenAny(write, Task.Delay(EngineHarness.Timeout)) != write)
+            {
+                Assert.Fail($"the peer's message {i} waited for {EngineHarness.Timeout.TotalSeconds} s: the local side stopped reading after the ping ({Volatile.Read(ref localReceived)} received)");
+            }
+        }
+
+        long deadline = Environment.TickCount64 + (long)EngineHarness.Timeout.TotalMilliseconds;
+        while (Volatile.Read(ref localReceived) < Messages)
+        {
+            Assert.True(Environment.TickCount64 < deadline, $"{Volatile.Read(ref localReceived)} of {Messages} messages read");
+            await Task.Delay(5); // polling a counter with a deadline
+        }
+
+        local.Abort();
+        await Task.WhenAll(sending, reading).ContinueWith(static _ => { }, TaskScheduler.Default).WaitAsync(EngineHarness.Timeout);
+    }
 }
