@@ -23,7 +23,7 @@ public sealed partial class NatsBackplane
     private sealed record Member(PresenceMember Info, long WrittenMs);
 
     /// <inheritdoc/>
-    public async ValueTask JoinAsync(string topic, PresenceMember member, CancellationToken cancellationToken)
+    public override async ValueTask JoinAsync(string topic, PresenceMember member, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(member);
         _members[(topic, member.Connection)] = new Member(member, Environment.TickCount64);
@@ -45,7 +45,7 @@ public sealed partial class NatsBackplane
     }
 
     /// <inheritdoc/>
-    public async ValueTask LeaveAsync(string topic, PresenceMember member, CancellationToken cancellationToken)
+    public override async ValueTask LeaveAsync(string topic, PresenceMember member, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(member);
         _members.TryRemove((topic, member.Connection), out _);
@@ -67,7 +67,7 @@ public sealed partial class NatsBackplane
     }
 
     /// <inheritdoc/>
-    public async ValueTask<IReadOnlyList<PresenceMember>> GetPresenceAsync(string topic, CancellationToken cancellationToken)
+    public override async ValueTask<IReadOnlyList<PresenceMember>> GetPresenceAsync(string topic, CancellationToken cancellationToken)
     {
         if (IsConnected)
         {
@@ -92,7 +92,7 @@ public sealed partial class NatsBackplane
     private static string MemberKey(TopicSubjects subjects, string connection) => subjects.Token + "." + NatsSubjects.Encode(connection);
 
     // The value: <node>\n then - (no info) or +<info>.
-    private string MemberValue(string? info) => _node + "\n" + (info is null ? "-" : "+" + info);
+    private string MemberValue(string? info) => NodeId + "\n" + (info is null ? "-" : "+" + info);
 
     private static string? DecodeInfo(ReadOnlySpan<char> encoded) => encoded.Length > 0 && encoded[0] == '+' ? encoded[1..].ToString() : null;
 
@@ -228,7 +228,7 @@ public sealed partial class NatsBackplane
     private async Task HeartbeatAsync(bool rejoin)
     {
         INatsKVStore nodes = NodesStore;
-        string key = NatsSubjects.Encode(_node);
+        string key = NatsSubjects.Encode(NodeId);
         bool lapsed = !(await nodes.TryGetEntryAsync(key, serializer: StringSerializer).ConfigureAwait(false)).Success;
         await nodes.PutAsync(key, "1", StringSerializer).ConfigureAwait(false);
         long refresh = Environment.TickCount64 - (long)(_options.TopicExpiry.TotalMilliseconds / 2);
@@ -248,51 +248,33 @@ public sealed partial class NatsBackplane
         }
     }
 
-    // Every PresenceHeartbeat: recovery if it was interrupted, liveness, sweep of dead nodes' members, syncs to retry.
-    private async Task HeartbeatLoopAsync()
+    /// <summary>Every PresenceHeartbeat while NATS is away: the recovery, if it was interrupted.</summary>
+    protected override async Task OnHeartbeatWhileDownAsync()
     {
-        using var timer = new PeriodicTimer(_options.PresenceHeartbeat);
-        try
+        if (_nats.ConnectionState == NatsConnectionState.Open)
         {
-            while (await timer.WaitForNextTickAsync(_stop.Token).ConfigureAwait(false))
+            await RecoverAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Every PresenceHeartbeat: liveness, sweep of dead nodes' members, syncs to retry.</summary>
+    protected override async Task OnHeartbeatAsync()
+    {
+        await HeartbeatAsync(rejoin: false).ConfigureAwait(false);
+        foreach (NatsTopic state in Topics.Values)
+        {
+            if (state.HasPresence && !state.Removed)
             {
-                if (!IsConnected)
-                {
-                    if (_nats.ConnectionState == NatsConnectionState.Open)
-                    {
-                        await RecoverAsync().ConfigureAwait(false);
-                    }
+                await SweepAsync(state.Name, Stopping).ConfigureAwait(false);
+            }
 
-                    continue;
-                }
-
-                try
+            lock (state.Lock)
+            {
+                if (state.Delivery.ResyncRequested && !state.Delivery.IsSyncing)
                 {
-                    await HeartbeatAsync(rejoin: false).ConfigureAwait(false);
-                    foreach (NatsTopic state in _topics.Values)
-                    {
-                        if (state.HasPresence && !state.Removed)
-                        {
-                            await SweepAsync(state.Name, _stop.Token).ConfigureAwait(false);
-                        }
-
-                        lock (state.Lock)
-                        {
-                            if (state.Delivery.ResyncRequested && !state.Delivery.IsSyncing)
-                            {
-                                StartSync(state);
-                            }
-                        }
-                    }
-                }
-                catch (Exception ex) when (IsNatsFailure(ex))
-                {
-                    _log.LogDebug("nats backplane: heartbeat failed: {Reason}", ex.Message);
+                    StartSync(state);
                 }
             }
-        }
-        catch (OperationCanceledException)
-        {
         }
     }
 }

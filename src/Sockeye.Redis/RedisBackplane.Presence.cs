@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Text;
 using Microsoft.Extensions.Logging;
 using Sockeye.Topics;
+using Sockeye.Topics.Backplanes;
 using StackExchange.Redis;
 
 namespace Sockeye.Redis;
@@ -14,7 +15,7 @@ public sealed partial class RedisBackplane
     private readonly ConcurrentDictionary<(string Topic, string Connection), PresenceMember> _pendingLeaves = new();
 
     /// <inheritdoc/>
-    public async ValueTask JoinAsync(string topic, PresenceMember member, CancellationToken cancellationToken)
+    public override async ValueTask JoinAsync(string topic, PresenceMember member, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(member);
         _members[(topic, member.Connection)] = member;
@@ -25,7 +26,7 @@ public sealed partial class RedisBackplane
             try
             {
                 await _db.ScriptEvaluateAsync(RedisScripts.Join, [keys.Presence],
-                    [keys.ChannelName, member.Connection, _node, EncodeInfo(member.Info), _expiryMs]).WaitAsync(cancellationToken).ConfigureAwait(false);
+                    [keys.ChannelName, member.Connection, NodeId, EncodeInfo(member.Info), _expiryMs]).WaitAsync(cancellationToken).ConfigureAwait(false);
                 return;
             }
             catch (Exception ex) when (IsRedisFailure(ex))
@@ -38,7 +39,7 @@ public sealed partial class RedisBackplane
     }
 
     /// <inheritdoc/>
-    public async ValueTask LeaveAsync(string topic, PresenceMember member, CancellationToken cancellationToken)
+    public override async ValueTask LeaveAsync(string topic, PresenceMember member, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(member);
         _members.TryRemove((topic, member.Connection), out _);
@@ -62,7 +63,7 @@ public sealed partial class RedisBackplane
     }
 
     /// <inheritdoc/>
-    public async ValueTask<IReadOnlyList<PresenceMember>> GetPresenceAsync(string topic, CancellationToken cancellationToken)
+    public override async ValueTask<IReadOnlyList<PresenceMember>> GetPresenceAsync(string topic, CancellationToken cancellationToken)
     {
         if (IsConnected)
         {
@@ -104,7 +105,7 @@ public sealed partial class RedisBackplane
         Sink.OnPresence(state.Name, member, joined);
     }
 
-    private RedisKeys KeysOf(string topic) => _topics.TryGetValue(topic, out RedisTopic? state) ? state.Keys : new RedisKeys(_prefix, topic);
+    private RedisKeys KeysOf(string topic) => Topics.TryGetValue(topic, out BackplaneTopic? state) ? ((RedisTopic)state).Keys : new RedisKeys(_prefix, topic);
 
     private static string EncodeInfo(string? info) => info is null ? "-" : "+" + info;
 
@@ -116,14 +117,14 @@ public sealed partial class RedisBackplane
     /// </summary>
     private async Task HeartbeatAsync(bool rejoin)
     {
-        long lapsed = (long)await _db.ScriptEvaluateAsync(RedisScripts.Heartbeat, [_nodes], [_node, (long)_options.PresenceTimeout.TotalMilliseconds]).ConfigureAwait(false);
+        long lapsed = (long)await _db.ScriptEvaluateAsync(RedisScripts.Heartbeat, [_nodes], [NodeId, (long)_options.PresenceTimeout.TotalMilliseconds]).ConfigureAwait(false);
         if (lapsed == 1 || rejoin)
         {
             foreach (KeyValuePair<(string Topic, string Connection), PresenceMember> pair in _members)
             {
                 RedisKeys keys = KeysOf(pair.Key.Topic);
                 await _db.ScriptEvaluateAsync(RedisScripts.Join, [keys.Presence],
-                    [keys.ChannelName, pair.Key.Connection, _node, EncodeInfo(pair.Value.Info), _expiryMs]).ConfigureAwait(false);
+                    [keys.ChannelName, pair.Key.Connection, NodeId, EncodeInfo(pair.Value.Info), _expiryMs]).ConfigureAwait(false);
             }
         }
 
@@ -136,43 +137,23 @@ public sealed partial class RedisBackplane
         }
     }
 
-    // Every PresenceHeartbeat: liveness, sweep of dead nodes' members, and topics whose probe never came back.
-    private async Task HeartbeatLoopAsync()
+    // Every PresenceHeartbeat while connected: liveness, sweep of dead nodes' members, and topics whose probe never came back.
+
+    /// <inheritdoc/>
+    protected override async Task OnHeartbeatAsync()
     {
-        using var timer = new PeriodicTimer(_options.PresenceHeartbeat);
-        try
+        await HeartbeatAsync(rejoin: false).ConfigureAwait(false);
+        foreach (RedisTopic state in Topics.Values)
         {
-            while (await timer.WaitForNextTickAsync(_stop.Token).ConfigureAwait(false))
+            if (state.HasPresence && !state.Removed)
             {
-                if (!IsConnected)
-                {
-                    continue;
-                }
-
-                try
-                {
-                    await HeartbeatAsync(rejoin: false).ConfigureAwait(false);
-                    foreach (RedisTopic state in _topics.Values)
-                    {
-                        if (state.HasPresence && !state.Removed)
-                        {
-                            await _db.ScriptEvaluateAsync(RedisScripts.Sweep, [state.Keys.Presence, _nodes], [state.Keys.ChannelName]).ConfigureAwait(false);
-                        }
-
-                        if (state.AwaitingProbe && !state.Removed)
-                        {
-                            await RelistenAsync(state).ConfigureAwait(false);
-                        }
-                    }
-                }
-                catch (Exception ex) when (IsRedisFailure(ex))
-                {
-                    _log.LogDebug("redis backplane: heartbeat failed: {Reason}", ex.Message);
-                }
+                await _db.ScriptEvaluateAsync(RedisScripts.Sweep, [state.Keys.Presence, _nodes], [state.Keys.ChannelName]).ConfigureAwait(false);
             }
-        }
-        catch (OperationCanceledException)
-        {
+
+            if (state.AwaitingProbe && !state.Removed)
+            {
+                await RelistenAsync(state).ConfigureAwait(false);
+            }
         }
     }
 }
