@@ -219,18 +219,6 @@ public sealed partial class NatsBackplane : ScaleOutBackplane
     }
 
     /// <inheritdoc/>
-    protected override async Task LeaveAllAsync()
-    {
-        foreach (KeyValuePair<(string Topic, string Connection), Member> member in _members)
-        {
-            await RemoveMemberAsync(member.Key.Topic, member.Key.Connection, member.Value.Info.Info, CancellationToken.None).ConfigureAwait(false);
-        }
-
-        INatsKVStore nodes = NodesStore;
-        await nodes.PurgeAsync(NatsSubjects.Encode(NodeId)).ConfigureAwait(false);
-    }
-
-    /// <inheritdoc/>
     protected override async ValueTask DisposeStoreAsync(IReadOnlyList<BackplaneTopic> topics)
     {
         foreach (BackplaneTopic state in topics)

@@ -220,18 +220,6 @@ public sealed partial class RedisBackplane : ScaleOutBackplane
     }
 
     /// <inheritdoc/>
-    protected override async Task LeaveAllAsync()
-    {
-        foreach (KeyValuePair<(string Topic, string Connection), PresenceMember> member in _members)
-        {
-            RedisKeys keys = new(_prefix, member.Key.Topic);
-            await _db.ScriptEvaluateAsync(RedisScripts.Leave, [keys.Presence], [keys.ChannelName, member.Key.Connection, EncodeInfo(member.Value.Info)]).ConfigureAwait(false);
-        }
-
-        await _db.SortedSetRemoveAsync(_nodes, NodeId).ConfigureAwait(false);
-    }
-
-    /// <inheritdoc/>
     protected override async ValueTask DisposeStoreAsync(IReadOnlyList<BackplaneTopic> topics)
     {
         _redis.ConnectionFailed -= OnConnectionFailed;

@@ -20,7 +20,7 @@ namespace Sockeye.Topics.Backplanes;
 /// outage with <see cref="CountOutage"/>) and how it recovers; members that say "under the topic's lock" expect
 /// <see cref="OrderedDelivery.Lock"/> of that topic to be held.
 /// </remarks>
-public abstract class ScaleOutBackplane : ITopicBackplane
+public abstract partial class ScaleOutBackplane : ITopicBackplane
 {
     private readonly string _epochPrefix = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
     private readonly CancellationTokenSource _stop = new();
@@ -105,17 +105,9 @@ public abstract class ScaleOutBackplane : ITopicBackplane
     /// <inheritdoc/>
     public abstract ValueTask<HistoryRead> ReadAsync(string topic, StreamPosition? since, TopicOptions options, ICollection<TopicMessage> into, CancellationToken cancellationToken);
 
-    /// <inheritdoc/>
-    public abstract ValueTask JoinAsync(string topic, PresenceMember member, CancellationToken cancellationToken);
-
-    /// <inheritdoc/>
-    public abstract ValueTask LeaveAsync(string topic, PresenceMember member, CancellationToken cancellationToken);
-
-    /// <inheritdoc/>
-    public abstract ValueTask<IReadOnlyList<PresenceMember>> GetPresenceAsync(string topic, CancellationToken cancellationToken);
-
     /// <summary>
-    /// Stops the heartbeat, leaves presence in the store (<see cref="LeaveAllAsync"/>, when connected), closes every
+    /// Stops the heartbeat, leaves presence in the store (<see cref="RemoveMemberAsync"/> for each member of this node,
+    /// then <see cref="RemoveNodeAsync"/>, when connected), closes every
     /// topic's delivery, then lets the derived class release the store (<see cref="DisposeStoreAsync"/>).
     /// </summary>
     public async ValueTask DisposeAsync()
@@ -138,7 +130,6 @@ public abstract class ScaleOutBackplane : ITopicBackplane
         {
             try
             {
-                // A clean stop leaves presence at once instead of after the timeout.
                 await LeaveAllAsync().ConfigureAwait(false);
             }
             catch (Exception ex) when (IsStoreFailure(ex))
@@ -188,9 +179,6 @@ public abstract class ScaleOutBackplane : ITopicBackplane
 
     /// <summary>One round of the heartbeat while the store is unreachable (e.g. a recovery to retry); by default nothing.</summary>
     protected virtual Task OnHeartbeatWhileDownAsync() => Task.CompletedTask;
-
-    /// <summary>At shutdown, while connected: removes this node's presence members and liveness from the store.</summary>
-    protected abstract Task LeaveAllAsync();
 
     /// <summary>At the end of <see cref="DisposeAsync"/>: releases the store's client (every delivery of <paramref name="topics"/> is closed).</summary>
     protected abstract ValueTask DisposeStoreAsync(IReadOnlyList<BackplaneTopic> topics);
