@@ -11,9 +11,10 @@ namespace Sockeye.Topics.Backplanes;
 /// (one <see cref="BackplaneTopic"/> each, created by <see cref="CreateTopic"/>), activates a topic on its first
 /// subscriber (<see cref="ListenAsync"/>, then <see cref="SyncAsync"/>), runs a sync in the background when the live
 /// path reports a gap (<see cref="StartSync"/>), and while the store is unreachable delivers locally in a local epoch
-/// (<see cref="PublishLocal"/>, <see cref="ReadLocal"/>), counting outages. It runs the presence heartbeat
-/// (<see cref="StartHeartbeat"/>) and the shutdown (<see cref="DisposeAsync"/>). The store's part, writing and reading
-/// the stream and presence, is the derived class's.
+/// (<see cref="PublishLocal"/>, <see cref="ReadLocal"/>), counting outages. It remembers this node's presence members,
+/// delivers joins and leaves locally while the store is away and writes them later (<see cref="RewritePresenceAsync"/>),
+/// and runs the heartbeat (<see cref="StartHeartbeat"/>) and the shutdown (<see cref="DisposeAsync"/>). The store's
+/// part, writing and reading the stream and the presence entries, is the derived class's.
 /// </summary>
 /// <remarks>
 /// The derived class decides when the store is down (<see cref="IsConnected"/>, <see cref="MarkDown"/>, reporting each
