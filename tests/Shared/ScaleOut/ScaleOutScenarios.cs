@@ -182,15 +182,9 @@ public abstract class ScaleOutScenarios
         var history = new TopicOptions { HistorySize = 100 };
         await using IScaleOutNode a = await StartNodeAsync(server, "a", history);
         await using IScaleOutNode b = await StartNodeAsync(server, "b", history);
-        (TopicPeer peer, JsonElement subscribed) = await a.SubscribeV1Async("t");
-        await using TopicPeer _ = peer;
-        await b.Hub.PublishTextAsync("t", "m1");
-        List<JsonElement> frames = await Frames.UntilTextAsync(peer, "m1");
-        await PublishMissedAsync(server, a, b, "m2", kept: true);
-        await b.Hub.PublishTextAsync("t", "m3");
+        (string epoch, List<JsonElement> frames) = await MissSecondOfThreeAsync(server, a, b, kept: true);
 
-        frames.AddRange(await Frames.UntilTextAsync(peer, "m3"));
-        Assert.Equal(["m1", "m2", "m3"], Frames.AssertContinuous(subscribed.GetProperty("epoch").GetString()!, 0, frames));
+        Assert.Equal(["m1", "m2", "m3"], Frames.AssertContinuous(epoch, 0, frames));
         Assert.DoesNotContain(frames, f => f.GetProperty("op").GetString() == "reset");
         AssertFetchedInPlace(a);
         Assert.Equal(0, a.Resets);
@@ -202,17 +196,25 @@ public abstract class ScaleOutScenarios
         await using BackingServer server = await StartServerAsync();
         await using IScaleOutNode a = await StartNodeKeepingLastAsync(server, "a");
         await using IScaleOutNode b = await StartNodeKeepingLastAsync(server, "b");
+        (string epoch, List<JsonElement> frames) = await MissSecondOfThreeAsync(server, a, b, kept: false);
+
+        Assert.Equal(["m1", "m3"], Frames.AssertContinuous(epoch, 0, frames));
+        JsonElement reset = Assert.Single(frames, f => f.GetProperty("op").GetString() == "reset");
+        Assert.Equal(2, reset.GetProperty("offset").GetInt64());
+        Assert.Equal(1, a.Resets);
+    }
+
+    // A subscriber of t on a; b publishes m1, m2 (missed by a on its live path, kept or not) and m3. Returns the epoch
+    // the subscriber started in and every frame it got up to m3.
+    private async Task<(string Epoch, List<JsonElement> Frames)> MissSecondOfThreeAsync(BackingServer server, IScaleOutNode a, IScaleOutNode b, bool kept)
+    {
         (TopicPeer peer, JsonElement subscribed) = await a.SubscribeV1Async("t");
         await using TopicPeer _ = peer;
         await b.Hub.PublishTextAsync("t", "m1");
         List<JsonElement> frames = await Frames.UntilTextAsync(peer, "m1");
-        await PublishMissedAsync(server, a, b, "m2", kept: false);
+        await PublishMissedAsync(server, a, b, "m2", kept);
         await b.Hub.PublishTextAsync("t", "m3");
-
         frames.AddRange(await Frames.UntilTextAsync(peer, "m3"));
-        Assert.Equal(["m1", "m3"], Frames.AssertContinuous(subscribed.GetProperty("epoch").GetString()!, 0, frames));
-        JsonElement reset = Assert.Single(frames, f => f.GetProperty("op").GetString() == "reset");
-        Assert.Equal(2, reset.GetProperty("offset").GetInt64());
-        Assert.Equal(1, a.Resets);
+        return (subscribed.GetProperty("epoch").GetString()!, frames);
     }
 }
