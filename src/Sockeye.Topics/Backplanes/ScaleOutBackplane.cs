@@ -26,6 +26,7 @@ public abstract partial class ScaleOutBackplane : ITopicBackplane
     private readonly string _epochPrefix = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
     private readonly CancellationTokenSource _stop = new();
     private readonly int _maxPendingPerTopic;
+    private readonly ConcurrentDictionary<string, BackplaneTopic> _topics = new(StringComparer.Ordinal);
     private Task _heartbeat = Task.CompletedTask;
     private ITopicSink? _sink;
     private long _generation;
@@ -62,8 +63,8 @@ public abstract partial class ScaleOutBackplane : ITopicBackplane
     /// <summary>The backplane's log.</summary>
     protected ILogger Log { get; }
 
-    /// <summary>The topics this node has local subscribers for, by name.</summary>
-    protected ConcurrentDictionary<string, BackplaneTopic> Topics { get; } = new(StringComparer.Ordinal);
+    /// <summary>The topics this node has local subscribers for, by name (kept by <see cref="SubscribeAsync"/> and <see cref="UnsubscribeAsync"/>).</summary>
+    protected IReadOnlyDictionary<string, BackplaneTopic> Topics => _topics;
 
     /// <summary>The counters of the topics' <see cref="OrderedDelivery"/>.</summary>
     protected DeliveryCounters Delivery { get; } = new();
@@ -93,12 +94,12 @@ public abstract partial class ScaleOutBackplane : ITopicBackplane
     public void Attach(ITopicSink sink) => _sink = sink ?? throw new ArgumentNullException(nameof(sink));
 
     /// <inheritdoc/>
-    public ValueTask SubscribeAsync(string topic, CancellationToken cancellationToken) => BackplaneTopic.SubscribeAsync(Topics, topic,
+    public ValueTask SubscribeAsync(string topic, CancellationToken cancellationToken) => BackplaneTopic.SubscribeAsync(_topics, topic,
         name => CreateTopic(new OrderedDelivery(name, Sink, Delivery, Log, StoreName, _maxPendingPerTopic)), ActivateAsync, cancellationToken);
 
     /// <inheritdoc/>
     public ValueTask UnsubscribeAsync(string topic, CancellationToken cancellationToken) =>
-        BackplaneTopic.UnsubscribeAsync(Topics, topic, StopListeningAsync, cancellationToken);
+        BackplaneTopic.UnsubscribeAsync(_topics, topic, StopListeningAsync, cancellationToken);
 
     /// <inheritdoc/>
     public abstract ValueTask<StreamPosition> PublishAsync(string topic, TopicOptions options, MessageType type, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken);
@@ -139,7 +140,7 @@ public abstract partial class ScaleOutBackplane : ITopicBackplane
             }
         }
 
-        List<BackplaneTopic> topics = [.. Topics.Values];
+        List<BackplaneTopic> topics = [.. _topics.Values];
         foreach (BackplaneTopic state in topics)
         {
             lock (state.Delivery.Lock)
@@ -148,7 +149,7 @@ public abstract partial class ScaleOutBackplane : ITopicBackplane
             }
         }
 
-        Topics.Clear();
+        _topics.Clear();
         await DisposeStoreAsync(topics).ConfigureAwait(false);
         _stop.Dispose();
         GC.SuppressFinalize(this);
