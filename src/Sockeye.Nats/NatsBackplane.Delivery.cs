@@ -7,44 +7,13 @@ namespace Sockeye.Nats;
 
 public sealed partial class NatsBackplane
 {
-    // The first local subscriber: listen on the topic's delivery subject, then learn its position before returning, so
-    // the hub's history read that follows is never behind what this node delivers next.
     /// <summary>Tests: drop this many deliveries, as the client does for a slow consumer (a gap the next message reveals).</summary>
     internal int DropDeliveries;
 
-    private async Task ActivateAsync(NatsTopic state)
+    /// <inheritdoc/>
+    protected override async Task ListenAsync(BackplaneTopic topic)
     {
-        lock (state.Lock)
-        {
-            state.Delivery.TryBeginSync(); // messages arriving before the position is known wait for it
-        }
-
-        if (IsConnected)
-        {
-            try
-            {
-                await ListenAsync(state).ConfigureAwait(false);
-                await SyncAsync(state).ConfigureAwait(false);
-                return;
-            }
-            catch (Exception ex) when (IsNatsFailure(ex))
-            {
-                MarkDown(ex.Message);
-            }
-        }
-
-        lock (state.Lock)
-        {
-            state.Delivery.AbandonSync(resync: false);
-            if (state.Delivery.Epoch is null && !state.Delivery.IsLocal)
-            {
-                EnterLocal(state, announce: false); // nobody has a position yet; the recovery resets to the stream's
-            }
-        }
-    }
-
-    private async Task ListenAsync(NatsTopic state)
-    {
+        var state = (NatsTopic)topic;
         if (state.Subscription is null)
         {
             INatsSub<NatsMemoryOwner<byte>> subscription = await _nats.SubscribeCoreAsync(state.Subjects.Delivery, serializer: ReplySerializer).ConfigureAwait(false);
@@ -54,11 +23,13 @@ public sealed partial class NatsBackplane
 
         // The server handles this connection's commands in order: once the ping is answered, the subscription is in
         // place, and a position read after it misses nothing published later.
-        await _nats.PingAsync(_stop.Token).ConfigureAwait(false);
+        await _nats.PingAsync(Stopping).ConfigureAwait(false);
     }
 
-    private static async Task StopListeningAsync(NatsTopic state)
+    /// <inheritdoc/>
+    protected override async Task StopListeningAsync(BackplaneTopic topic)
     {
+        var state = (NatsTopic)topic;
         if (state.Subscription is { } subscription)
         {
             state.Subscription = null;
@@ -102,7 +73,7 @@ public sealed partial class NatsBackplane
                 }
                 catch (Exception ex) when (ex is FormatException or NatsException)
                 {
-                    _log.LogWarning("nats backplane: malformed message on '{Topic}' ignored: {Reason}", state.Name, ex.Message);
+                    Log.LogWarning("nats backplane: malformed message on '{Topic}' ignored: {Reason}", state.Name, ex.Message);
                 }
             }
         }
@@ -122,36 +93,9 @@ public sealed partial class NatsBackplane
         }
     }
 
-    // Under state.Lock.
-    private void StartSync(NatsTopic state)
-    {
-        if (!state.Delivery.TryBeginSync())
-        {
-            return;
-        }
-
-        _ = Task.Run(async () =>
-        {
-            try
-            {
-                await SyncAsync(state).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (IsNatsFailure(ex))
-            {
-                _log.LogDebug("nats backplane: sync of '{Topic}' failed, retried after reconnecting: {Reason}", state.Name, ex.Message);
-                lock (state.Lock)
-                {
-                    state.Delivery.AbandonSync(resync: true); // the heartbeat retries it
-                }
-
-                MarkDown(ex.Message);
-            }
-        });
-    }
-
     // The sync of OrderedDelivery, reading the stream from the last delivered stream sequence; a read while NATS is down
     // is dropped (the recovery syncs), unless it is the recovery's own (recovering).
-    private Task SyncAsync(NatsTopic state, bool recovering = false) => state.Delivery.SyncAsync(async (known, from, afterSeq) =>
+    private Task SyncAsync(NatsTopic state, bool recovering) => state.Delivery.SyncAsync(async (known, from, afterSeq) =>
     {
         Range range = await ReadRangeAsync(state.Name, state.Subjects, known ?? "", from, afterSeq, restart: true, CancellationToken.None).ConfigureAwait(false);
         var read = new StreamRange(range.Epoch, range.Offset, range.Seq);
@@ -163,4 +107,7 @@ public sealed partial class NatsBackplane
         range.Messages.Clear();
         return read;
     }, () => IsConnected || recovering);
+
+    /// <inheritdoc/>
+    protected override Task SyncAsync(BackplaneTopic topic) => SyncAsync((NatsTopic)topic, recovering: false);
 }

@@ -4,77 +4,21 @@ using Sockeye.Topics;
 
 namespace Sockeye.Nats;
 
-// While NATS is unreachable: local delivery in a local epoch, and the way back (docs/scale-out.md, "Failure modes").
+// While NATS is unreachable: noticing it, and the way back (docs/scale-out.md, "Failure modes"); the local delivery
+// meanwhile is ScaleOutBackplane's.
 public sealed partial class NatsBackplane
 {
-    // Local delivery only: the subscribers of this node get the message at a position of a local epoch (they were
-    // told with a discontinuity when the topic went local), nothing is kept or queued for NATS, and the recovery tells
-    // them where the stream is. Without local subscribers there is nobody to deliver to: refused.
-    private StreamPosition PublishLocal(string topic, MessageType type, ReadOnlySpan<byte> payload)
-    {
-        if (!_topics.TryGetValue(topic, out NatsTopic? state))
-        {
-            Interlocked.Increment(ref _failedPublishes);
-            throw new TopicException("unavailable", "nats is unreachable and this node has no subscribers of the topic");
-        }
-
-        lock (state.Lock)
-        {
-            if (state.Removed)
-            {
-                throw new TopicException("unavailable", "nats is unreachable and this node has no subscribers of the topic");
-            }
-
-            if (!state.Delivery.IsLocal)
-            {
-                EnterLocal(state, announce: true);
-            }
-
-            StreamPosition position = state.Delivery.DeliverLocal(type, payload);
-            Interlocked.Increment(ref _localPublishes);
-            return position;
-        }
-    }
-
-    // Under state.Lock.
-    private void EnterLocal(NatsTopic state, bool announce) => state.Delivery.EnterLocal($"local-{_node}-{NextEpoch()}", announce);
-
-    // Where this node's subscribers are; only that position (nothing before it) can be resumed while NATS is away.
-    private HistoryRead ReadLocal(string topic, NatsTopic? state, StreamPosition? since)
-    {
-        if (state is null)
-        {
-            throw new TopicException("unavailable", $"nats is unreachable; the topic '{topic}' cannot be read");
-        }
-
-        lock (state.Lock)
-        {
-            if (state.Delivery.Epoch is null && !state.Delivery.IsLocal)
-            {
-                EnterLocal(state, announce: false);
-            }
-
-            StreamPosition current = state.Delivery.Current;
-            return new HistoryRead(current, since is { } from && from == current);
-        }
-    }
-
-    // A request failed: an outage only if the connection itself is gone (a slow answer is not one; the heartbeat
-    // retries what it interrupted).
-    private void MarkDown(string reason)
+    /// <summary>
+    /// A request failed: an outage only if the connection itself is gone (a slow answer is not one; the heartbeat
+    /// retries what it interrupted).
+    /// </summary>
+    protected override void MarkDown(string reason)
     {
         if (_nats.ConnectionState != NatsConnectionState.Open && _up)
         {
             _up = false;
             CountOutage(reason);
         }
-    }
-
-    private void CountOutage(string reason)
-    {
-        Interlocked.Increment(ref _outages);
-        Interlocked.Exchange(ref _downSinceMs, Environment.TickCount64);
-        _log.LogError("nats backplane: nats is unreachable ({Reason}); delivering locally until it is back", reason);
     }
 
     private ValueTask OnDisconnectedAsync(object? sender, NatsEventArgs args)
@@ -91,7 +35,7 @@ public sealed partial class NatsBackplane
 
     private ValueTask OnOpenedAsync(object? sender, NatsEventArgs args)
     {
-        if (!_stop.IsCancellationRequested)
+        if (!IsStopping)
         {
             _ = Task.Run(RecoverAsync);
         }
@@ -109,7 +53,7 @@ public sealed partial class NatsBackplane
     {
         try
         {
-            await _recovery.WaitAsync(_stop.Token).ConfigureAwait(false);
+            await _recovery.WaitAsync(Stopping).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
@@ -118,21 +62,21 @@ public sealed partial class NatsBackplane
 
         try
         {
-            if (_nats.ConnectionState != NatsConnectionState.Open || _stop.IsCancellationRequested)
+            if (_nats.ConnectionState != NatsConnectionState.Open || IsStopping)
             {
                 return;
             }
 
             _tails.Clear();
             await EnsureStoreAsync().ConfigureAwait(false);
-            await _nats.PingAsync(_stop.Token).ConfigureAwait(false);
+            await _nats.PingAsync(Stopping).ConfigureAwait(false);
 
             // Topics that never had a stream position (subscribed while NATS was away) listen and take the stream's
             // position before this node publishes to the stream again: a message it publishes next is then after
             // that position, never skipped by it.
-            foreach (NatsTopic state in _topics.Values)
+            foreach (NatsTopic state in Topics.Values)
             {
-                await state.Gate.WaitAsync(_stop.Token).ConfigureAwait(false);
+                await state.Gate.WaitAsync(Stopping).ConfigureAwait(false);
                 bool first = false;
                 try
                 {
@@ -180,16 +124,15 @@ public sealed partial class NatsBackplane
                     return;
                 }
 
-                if (Interlocked.Read(ref _outages) > 0)
+                if (Outages > 0)
                 {
-                    long down = Environment.TickCount64 - Interlocked.Read(ref _downSinceMs);
-                    _log.LogWarning("nats backplane: nats is reachable again after {Seconds:0.0} s; catching up", down / 1000.0);
+                    Log.LogWarning("nats backplane: nats is reachable again after {Seconds:0.0} s; catching up", Downtime.TotalSeconds);
                 }
             }
 
             // Then every topic catches up from the stream (what it missed while away), or is told what it can't.
             await HeartbeatAsync(rejoin: true).ConfigureAwait(false);
-            foreach (NatsTopic state in _topics.Values)
+            foreach (NatsTopic state in Topics.Values)
             {
                 lock (state.Lock)
                 {
@@ -200,7 +143,7 @@ public sealed partial class NatsBackplane
         }
         catch (Exception ex) when (IsNatsFailure(ex))
         {
-            _log.LogWarning("nats backplane: recovery interrupted, retried at the next heartbeat: {Reason}", ex.Message);
+            Log.LogWarning("nats backplane: recovery interrupted, retried at the next heartbeat: {Reason}", ex.Message);
         }
         catch (OperationCanceledException)
         {

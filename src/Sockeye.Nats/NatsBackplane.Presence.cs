@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Text;
 using Microsoft.Extensions.Logging;
 using NATS.Client.Core;
@@ -14,75 +13,17 @@ namespace Sockeye.Nats;
 public sealed partial class NatsBackplane
 {
     private static readonly NatsUtf8PrimitivesSerializer<string> StringSerializer = NatsUtf8PrimitivesSerializer<string>.Default;
-    private readonly ConcurrentDictionary<(string Topic, string Connection), Member> _members = new();
-    private readonly ConcurrentDictionary<(string Topic, string Connection), PresenceMember> _pendingLeaves = new();
     private INatsKVStore? _presence;
     private INatsKVStore? _nodes;
 
-    /// <summary>A member of this node, and when its key was last written (it ages out after the topic expiry).</summary>
-    private sealed record Member(PresenceMember Info, long WrittenMs);
+    /// <inheritdoc/>
+    protected override Task<IReadOnlyList<PresenceMember>> ReadPresenceAsync(string topic, CancellationToken cancellationToken) => SweepAsync(topic, cancellationToken);
 
     /// <inheritdoc/>
-    public async ValueTask JoinAsync(string topic, PresenceMember member, CancellationToken cancellationToken)
+    protected override async Task RemoveNodeAsync()
     {
-        ArgumentNullException.ThrowIfNull(member);
-        _members[(topic, member.Connection)] = new Member(member, Environment.TickCount64);
-        _pendingLeaves.TryRemove((topic, member.Connection), out _);
-        if (IsConnected)
-        {
-            try
-            {
-                await AddMemberAsync(topic, member, cancellationToken).ConfigureAwait(false);
-                return;
-            }
-            catch (Exception ex) when (IsNatsFailure(ex))
-            {
-                MarkDown(ex.Message);
-            }
-        }
-
-        Sink.OnPresence(topic, member, joined: true); // locally now; in NATS after the reconnect
-    }
-
-    /// <inheritdoc/>
-    public async ValueTask LeaveAsync(string topic, PresenceMember member, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(member);
-        _members.TryRemove((topic, member.Connection), out _);
-        if (IsConnected)
-        {
-            try
-            {
-                await RemoveMemberAsync(topic, member.Connection, member.Info, cancellationToken).ConfigureAwait(false);
-                return;
-            }
-            catch (Exception ex) when (IsNatsFailure(ex))
-            {
-                MarkDown(ex.Message);
-            }
-        }
-
-        _pendingLeaves[(topic, member.Connection)] = member;
-        Sink.OnPresence(topic, member, joined: false);
-    }
-
-    /// <inheritdoc/>
-    public async ValueTask<IReadOnlyList<PresenceMember>> GetPresenceAsync(string topic, CancellationToken cancellationToken)
-    {
-        if (IsConnected)
-        {
-            try
-            {
-                return await SweepAsync(topic, cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (IsNatsFailure(ex))
-            {
-                MarkDown(ex.Message);
-            }
-        }
-
-        // Unreachable: the members this node knows, its own.
-        return [.. _members.Where(pair => string.Equals(pair.Key.Topic, topic, StringComparison.Ordinal)).Select(pair => pair.Value.Info)];
+        INatsKVStore nodes = NodesStore;
+        await nodes.PurgeAsync(NatsSubjects.Encode(NodeId)).ConfigureAwait(false);
     }
 
     private INatsKVStore PresenceStore => _presence ?? throw new NatsException("the presence bucket is not ready");
@@ -92,12 +33,12 @@ public sealed partial class NatsBackplane
     private static string MemberKey(TopicSubjects subjects, string connection) => subjects.Token + "." + NatsSubjects.Encode(connection);
 
     // The value: <node>\n then - (no info) or +<info>.
-    private string MemberValue(string? info) => _node + "\n" + (info is null ? "-" : "+" + info);
+    private string MemberValue(string? info) => NodeId + "\n" + (info is null ? "-" : "+" + info);
 
     private static string? DecodeInfo(ReadOnlySpan<char> encoded) => encoded.Length > 0 && encoded[0] == '+' ? encoded[1..].ToString() : null;
 
-    // Adds the member (announced when it is new; a rejoin of a known one only refreshes its key).
-    private async Task AddMemberAsync(string topic, PresenceMember member, CancellationToken cancellationToken)
+    /// <summary>Adds the member (announced when it is new; a rejoin of a known one only refreshes its key).</summary>
+    protected override async Task AddMemberAsync(string topic, PresenceMember member, CancellationToken cancellationToken)
     {
         INatsKVStore presence = PresenceStore;
         TopicSubjects subjects = SubjectsOf(topic);
@@ -117,9 +58,10 @@ public sealed partial class NatsBackplane
         }
     }
 
-    // Removes the member if it is there, announcing the leave once: the delete is conditional on the revision read.
-    private async Task RemoveMemberAsync(string topic, string connection, string? info, CancellationToken cancellationToken)
+    /// <summary>Removes the member if it is there, announcing the leave once: the delete is conditional on the revision read.</summary>
+    protected override async Task RemoveMemberAsync(string topic, PresenceMember member, CancellationToken cancellationToken)
     {
+        (string connection, string? info) = (member.Connection, member.Info);
         INatsKVStore presence = PresenceStore;
         TopicSubjects subjects = SubjectsOf(topic);
         string key = MemberKey(subjects, connection);
@@ -228,71 +170,39 @@ public sealed partial class NatsBackplane
     private async Task HeartbeatAsync(bool rejoin)
     {
         INatsKVStore nodes = NodesStore;
-        string key = NatsSubjects.Encode(_node);
+        string key = NatsSubjects.Encode(NodeId);
         bool lapsed = !(await nodes.TryGetEntryAsync(key, serializer: StringSerializer).ConfigureAwait(false)).Success;
         await nodes.PutAsync(key, "1", StringSerializer).ConfigureAwait(false);
-        long refresh = Environment.TickCount64 - (long)(_options.TopicExpiry.TotalMilliseconds / 2);
-        foreach (KeyValuePair<(string Topic, string Connection), Member> pair in _members)
-        {
-            if (lapsed || rejoin || pair.Value.WrittenMs < refresh)
-            {
-                await AddMemberAsync(pair.Key.Topic, pair.Value.Info, CancellationToken.None).ConfigureAwait(false);
-                _members.TryUpdate(pair.Key, pair.Value with { WrittenMs = Environment.TickCount64 }, pair.Value);
-            }
-        }
+        await RewritePresenceAsync(all: lapsed || rejoin, olderThan: _options.TopicExpiry / 2).ConfigureAwait(false);
+    }
 
-        foreach (KeyValuePair<(string Topic, string Connection), PresenceMember> pair in _pendingLeaves)
+    /// <summary>Every PresenceHeartbeat while NATS is away: the recovery, if it was interrupted.</summary>
+    protected override async Task OnHeartbeatWhileDownAsync()
+    {
+        if (_nats.ConnectionState == NatsConnectionState.Open)
         {
-            await RemoveMemberAsync(pair.Key.Topic, pair.Key.Connection, pair.Value.Info, CancellationToken.None).ConfigureAwait(false);
-            _pendingLeaves.TryRemove(pair);
+            await RecoverAsync().ConfigureAwait(false);
         }
     }
 
-    // Every PresenceHeartbeat: recovery if it was interrupted, liveness, sweep of dead nodes' members, syncs to retry.
-    private async Task HeartbeatLoopAsync()
+    /// <summary>Every PresenceHeartbeat: liveness, sweep of dead nodes' members, syncs to retry.</summary>
+    protected override async Task OnHeartbeatAsync()
     {
-        using var timer = new PeriodicTimer(_options.PresenceHeartbeat);
-        try
+        await HeartbeatAsync(rejoin: false).ConfigureAwait(false);
+        foreach (NatsTopic state in Topics.Values)
         {
-            while (await timer.WaitForNextTickAsync(_stop.Token).ConfigureAwait(false))
+            if (state.HasPresence && !state.Removed)
             {
-                if (!IsConnected)
-                {
-                    if (_nats.ConnectionState == NatsConnectionState.Open)
-                    {
-                        await RecoverAsync().ConfigureAwait(false);
-                    }
+                await SweepAsync(state.Name, Stopping).ConfigureAwait(false);
+            }
 
-                    continue;
-                }
-
-                try
+            lock (state.Lock)
+            {
+                if (state.Delivery.ResyncRequested && !state.Delivery.IsSyncing)
                 {
-                    await HeartbeatAsync(rejoin: false).ConfigureAwait(false);
-                    foreach (NatsTopic state in _topics.Values)
-                    {
-                        if (state.HasPresence && !state.Removed)
-                        {
-                            await SweepAsync(state.Name, _stop.Token).ConfigureAwait(false);
-                        }
-
-                        lock (state.Lock)
-                        {
-                            if (state.Delivery.ResyncRequested && !state.Delivery.IsSyncing)
-                            {
-                                StartSync(state);
-                            }
-                        }
-                    }
-                }
-                catch (Exception ex) when (IsNatsFailure(ex))
-                {
-                    _log.LogDebug("nats backplane: heartbeat failed: {Reason}", ex.Message);
+                    StartSync(state);
                 }
             }
-        }
-        catch (OperationCanceledException)
-        {
         }
     }
 }

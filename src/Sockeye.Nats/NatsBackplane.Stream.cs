@@ -40,10 +40,10 @@ public sealed partial class NatsBackplane
             NumReplicas = 1,
             Republish = new Republish { Src = _layout.StreamSubjects, Dest = _layout.RepublishSubjects },
         };
-        await _js.CreateOrUpdateStreamAsync(config, _stop.Token).ConfigureAwait(false);
+        await _js.CreateOrUpdateStreamAsync(config, Stopping).ConfigureAwait(false);
         NatsKVStorageType storage = _options.FileStorage ? NatsKVStorageType.File : NatsKVStorageType.Memory;
-        _presence = await _kv.CreateOrUpdateStoreAsync(new NatsKVConfig(_layout.PresenceBucket) { History = 1, MaxAge = _options.TopicExpiry, Storage = storage }, _stop.Token).ConfigureAwait(false);
-        _nodes = await _kv.CreateOrUpdateStoreAsync(new NatsKVConfig(_layout.NodesBucket) { History = 1, MaxAge = _options.PresenceTimeout, Storage = storage }, _stop.Token).ConfigureAwait(false);
+        _presence = await _kv.CreateOrUpdateStoreAsync(new NatsKVConfig(_layout.PresenceBucket) { History = 1, MaxAge = _options.TopicExpiry, Storage = storage }, Stopping).ConfigureAwait(false);
+        _nodes = await _kv.CreateOrUpdateStoreAsync(new NatsKVConfig(_layout.NodesBucket) { History = 1, MaxAge = _options.PresenceTimeout, Storage = storage }, Stopping).ConfigureAwait(false);
     }
 
     /// <summary>

@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 using NATS.Client.Core;
 using NATS.Client.JetStream;
 using NATS.Client.KeyValueStore;
@@ -18,7 +17,7 @@ namespace Sockeye.Nats;
 /// buckets with node liveness. When NATS is unreachable, local delivery goes on in a local epoch and subscribers are
 /// told (<c>reset</c>) when the stream continues; a missed range is fetched from the stream, or reported.
 /// </summary>
-public sealed partial class NatsBackplane : ITopicBackplane
+public sealed partial class NatsBackplane : ScaleOutBackplane
 {
     private const int MaxPublishAttempts = 100;
     private const int MaxCachedTails = 10_000;
@@ -27,31 +26,17 @@ public sealed partial class NatsBackplane : ITopicBackplane
     private readonly NatsKVContext _kv;
     private readonly NatsBackplaneOptions _options;
     private readonly NatsLayout _layout;
-    private readonly ILogger _log;
-    private readonly string _node;
-    private readonly ConcurrentDictionary<string, NatsTopic> _topics = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Tail> _tails = new(StringComparer.Ordinal);
-    private readonly string _epochPrefix = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
-    private readonly CancellationTokenSource _stop = new();
     private readonly SemaphoreSlim _recovery = new(1, 1);
-    private Task _heartbeat = Task.CompletedTask;
-    private ITopicSink? _sink;
-    private long _generation;
     private volatile bool _up;
-    private long _downSinceMs;
-    private long _outages;
-    private long _localPublishes;
-    private readonly DeliveryCounters _delivery = new();
-    private long _failedPublishes;
     private long _conflicts;
 
     private NatsBackplane(NatsConnection nats, NatsBackplaneOptions options, string node)
+        : base("nats", node, options.Logger, options.MaxPendingPerTopic)
     {
         _nats = nats;
         _options = options;
-        _node = node;
         _layout = new NatsLayout(options.Prefix);
-        _log = options.Logger ?? NullLogger.Instance;
         _js = new NatsJSContext(nats);
         _kv = new NatsKVContext(_js);
         nats.ConnectionDisconnected += OnDisconnectedAsync;
@@ -94,7 +79,7 @@ public sealed partial class NatsBackplane : ITopicBackplane
         }
         catch (NatsException ex)
         {
-            backplane._log.LogDebug("nats backplane: first connect failed: {Reason}", ex.Message);
+            backplane.Log.LogDebug("nats backplane: first connect failed: {Reason}", ex.Message);
         }
 
         if (nats.ConnectionState == NatsConnectionState.Open)
@@ -107,38 +92,23 @@ public sealed partial class NatsBackplane : ITopicBackplane
             backplane.CountOutage("not reachable at start");
         }
 
-        backplane._heartbeat = Task.Run(backplane.HeartbeatLoopAsync, CancellationToken.None);
+        backplane.StartHeartbeat(options.PresenceHeartbeat);
         return backplane;
     }
 
-    /// <summary>This node's id in the presence buckets.</summary>
-    public string NodeId => _node;
-
     /// <summary>True while NATS is reachable and the stream and buckets are in place.</summary>
-    public bool IsConnected => _up;
+    public override bool IsConnected => _up;
 
     /// <summary>Counts since the backplane started.</summary>
     public NatsBackplaneCounters Counters => new(
-        Interlocked.Read(ref _outages), Interlocked.Read(ref _localPublishes), _delivery.Discontinuities,
-        _delivery.Fetched, _delivery.Duplicates, Interlocked.Read(ref _failedPublishes),
+        Outages, LocalPublishes, Delivery.Discontinuities, Delivery.Fetched, Delivery.Duplicates, FailedPublishes,
         Interlocked.Read(ref _conflicts));
 
-    private ITopicSink Sink => _sink ?? throw new InvalidOperationException("The backplane has no sink; attach it to a TopicHub first.");
+    /// <inheritdoc/>
+    protected override BackplaneTopic CreateTopic(OrderedDelivery delivery) => new NatsTopic(new TopicSubjects(_layout, delivery.Topic), delivery);
 
     /// <inheritdoc/>
-    public void Attach(ITopicSink sink) => _sink = sink ?? throw new ArgumentNullException(nameof(sink));
-
-    /// <inheritdoc/>
-    public ValueTask SubscribeAsync(string topic, CancellationToken cancellationToken) => BackplaneTopic.SubscribeAsync(_topics, topic,
-        name => new NatsTopic(new TopicSubjects(_layout, name), new OrderedDelivery(name, Sink, _delivery, _log, "nats", _options.MaxPendingPerTopic)),
-        ActivateAsync, cancellationToken);
-
-    /// <inheritdoc/>
-    public ValueTask UnsubscribeAsync(string topic, CancellationToken cancellationToken) =>
-        BackplaneTopic.UnsubscribeAsync(_topics, topic, StopListeningAsync, cancellationToken);
-
-    /// <inheritdoc/>
-    public async ValueTask<StreamPosition> PublishAsync(string topic, TopicOptions options, MessageType type, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
+    public override async ValueTask<StreamPosition> PublishAsync(string topic, TopicOptions options, MessageType type, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(topic);
         ArgumentNullException.ThrowIfNull(options);
@@ -171,27 +141,26 @@ public sealed partial class NatsBackplane : ITopicBackplane
         catch (Exception ex) when (IsNatsFailure(ex))
         {
             // It may or may not have been stored: refusing is the only answer that cannot deliver it twice.
-            Interlocked.Increment(ref _failedPublishes);
+            CountFailedPublish();
             _tails.TryRemove(topic, out _);
             throw new TopicException("unavailable", $"nats: {ex.Message}");
         }
 
-        Interlocked.Increment(ref _failedPublishes);
+        CountFailedPublish();
         throw new TopicException("unavailable", $"nats: {MaxPublishAttempts} conflicting publishes in a row on '{topic}'");
     }
 
     /// <inheritdoc/>
-    public async ValueTask<HistoryRead> ReadAsync(string topic, StreamPosition? since, TopicOptions options, ICollection<TopicMessage> into, CancellationToken cancellationToken)
+    public override async ValueTask<HistoryRead> ReadAsync(string topic, StreamPosition? since, TopicOptions options, ICollection<TopicMessage> into, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(into);
-        _topics.TryGetValue(topic, out NatsTopic? state);
         if (!IsConnected)
         {
-            return ReadLocal(topic, state, since);
+            return ReadLocal(topic, since);
         }
 
-        TopicSubjects subjects = state?.Subjects ?? SubjectsOf(topic);
+        TopicSubjects subjects = SubjectsOf(topic);
         Range? range = null;
         try
         {
@@ -238,7 +207,7 @@ public sealed partial class NatsBackplane : ITopicBackplane
         catch (Exception ex) when (IsNatsFailure(ex))
         {
             MarkDown(ex.Message);
-            return ReadLocal(topic, state, since);
+            return ReadLocal(topic, since);
         }
         finally
         {
@@ -250,61 +219,22 @@ public sealed partial class NatsBackplane : ITopicBackplane
     }
 
     /// <inheritdoc/>
-    public async ValueTask DisposeAsync()
+    protected override async ValueTask DisposeStoreAsync(IReadOnlyList<BackplaneTopic> topics)
     {
-        if (_stop.IsCancellationRequested)
+        foreach (BackplaneTopic state in topics)
         {
-            return;
-        }
-
-        await _stop.CancelAsync().ConfigureAwait(false);
-        try
-        {
-            await _heartbeat.ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-        }
-
-        if (IsConnected)
-        {
-            try
-            {
-                // A clean stop leaves presence at once instead of after the timeout.
-                foreach (KeyValuePair<(string Topic, string Connection), Member> member in _members)
-                {
-                    await RemoveMemberAsync(member.Key.Topic, member.Key.Connection, member.Value.Info.Info, CancellationToken.None).ConfigureAwait(false);
-                }
-
-                INatsKVStore nodes = NodesStore;
-                await nodes.PurgeAsync(NatsSubjects.Encode(_node)).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (IsNatsFailure(ex))
-            {
-                _log.LogDebug("nats backplane: leaving presence at shutdown failed: {Reason}", ex.Message);
-            }
-        }
-
-        foreach (NatsTopic state in _topics.Values)
-        {
-            lock (state.Lock)
-            {
-                state.Delivery.Close();
-            }
-
             await StopListeningAsync(state).ConfigureAwait(false);
         }
 
-        _topics.Clear();
         _nats.ConnectionDisconnected -= OnDisconnectedAsync;
         _nats.ConnectionOpened -= OnOpenedAsync;
         await _nats.DisposeAsync().ConfigureAwait(false);
-        _stop.Dispose();
     }
 
-    private string NextEpoch() => $"{_epochPrefix}{Interlocked.Increment(ref _generation):x}";
+    /// <inheritdoc/>
+    protected override bool IsStoreFailure(Exception exception) => IsNatsFailure(exception);
 
-    private TopicSubjects SubjectsOf(string topic) => _topics.TryGetValue(topic, out NatsTopic? state) ? state.Subjects : new TopicSubjects(_layout, topic);
+    private TopicSubjects SubjectsOf(string topic) => Topics.TryGetValue(topic, out BackplaneTopic? state) ? ((NatsTopic)state).Subjects : new TopicSubjects(_layout, topic);
 
     private void RememberTail(string topic, Tail tail)
     {

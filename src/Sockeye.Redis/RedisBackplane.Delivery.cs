@@ -15,41 +15,10 @@ public sealed partial class RedisBackplane
     /// <summary>Messages of one topic read from its stream, with the stream's position when read.</summary>
     private sealed record Range(string Epoch, long Seq, long NowMs, long FirstTimeMs, List<TopicMessage> Messages);
 
-    // The first local subscriber: listen on the channel, then learn the stream's position before returning, so the
-    // hub's history read that follows is never behind what this node delivers next.
-    private async Task ActivateAsync(RedisTopic state)
+    /// <inheritdoc/>
+    protected override async Task ListenAsync(BackplaneTopic topic)
     {
-        lock (state.Lock)
-        {
-            state.Delivery.TryBeginSync(); // messages arriving before the position is known wait for it
-        }
-
-        if (IsConnected)
-        {
-            try
-            {
-                await ListenAsync(state).ConfigureAwait(false);
-                await SyncAsync(state).ConfigureAwait(false);
-                return;
-            }
-            catch (Exception ex) when (IsRedisFailure(ex))
-            {
-                MarkDown(ex.Message);
-            }
-        }
-
-        lock (state.Lock)
-        {
-            state.Delivery.AbandonSync(resync: false);
-            if (state.Delivery.Epoch is null && !state.Delivery.IsLocal)
-            {
-                EnterLocal(state, announce: false); // nobody has a position yet; the recovery resets to Redis's
-            }
-        }
-    }
-
-    private async Task ListenAsync(RedisTopic state)
-    {
+        var state = (RedisTopic)topic;
         ChannelMessageQueue queue = await _subscriber.SubscribeAsync(state.Keys.Channel).ConfigureAwait(false);
         queue.OnMessage(message => OnChannelMessage(state, message.Message));
         state.Queue = queue;
@@ -84,7 +53,7 @@ public sealed partial class RedisBackplane
         }
         catch (FormatException ex)
         {
-            _log.LogWarning("redis backplane: malformed message on '{Topic}' ignored: {Reason}", state.Name, ex.Message);
+            Log.LogWarning("redis backplane: malformed message on '{Topic}' ignored: {Reason}", state.Name, ex.Message);
         }
     }
 
@@ -116,7 +85,7 @@ public sealed partial class RedisBackplane
 
     private void OnProbe(RedisTopic state, ReadOnlySpan<byte> node)
     {
-        if (!node.SequenceEqual(Encoding.UTF8.GetBytes(_node)))
+        if (!node.SequenceEqual(Encoding.UTF8.GetBytes(NodeId)))
         {
             return;
         }
@@ -141,36 +110,11 @@ public sealed partial class RedisBackplane
         }
     }
 
-    // Under state.Lock.
-    private void StartSync(RedisTopic state)
-    {
-        if (!state.Delivery.TryBeginSync())
-        {
-            return;
-        }
-
-        _ = Task.Run(async () =>
-        {
-            try
-            {
-                await SyncAsync(state).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (IsRedisFailure(ex))
-            {
-                _log.LogDebug("redis backplane: sync of '{Topic}' failed, retried after reconnecting: {Reason}", state.Name, ex.Message);
-                lock (state.Lock)
-                {
-                    state.Delivery.AbandonSync(resync: false);
-                }
-
-                MarkDown(ex.Message);
-            }
-        });
-    }
-
     // The sync of OrderedDelivery, reading the Redis stream; a read while Redis is down is dropped (the recovery syncs).
-    private Task SyncAsync(RedisTopic state) => state.Delivery.SyncAsync(async (known, from, _) =>
+    /// <inheritdoc/>
+    protected override Task SyncAsync(BackplaneTopic topic) => topic.Delivery.SyncAsync(async (known, from, _) =>
     {
+        var state = (RedisTopic)topic;
         Range range = await ReadRangeAsync(state.Name, state.Keys, known ?? "", from, restart: true, CancellationToken.None).ConfigureAwait(false);
         var read = new StreamRange(range.Epoch, range.Seq, 0);
         foreach (TopicMessage message in range.Messages)

@@ -5,62 +5,12 @@ using StreamPosition = Sockeye.Topics.StreamPosition;
 
 namespace Sockeye.Redis;
 
-// While Redis is unreachable: local delivery in a local epoch, and the way back (docs/scale-out.md, "Failure modes").
+// While Redis is unreachable: noticing it, and the way back (docs/scale-out.md, "Failure modes"); the local delivery
+// meanwhile is ScaleOutBackplane's.
 public sealed partial class RedisBackplane
 {
-    // Local delivery only: the subscribers of this node get the message at a position of a local epoch (they were
-    // told with a discontinuity when the topic went local), nothing is kept or queued for Redis, and the recovery tells
-    // them where the Redis stream is. Without local subscribers there is nobody to deliver to: refused.
-    private StreamPosition PublishLocal(string topic, MessageType type, ReadOnlySpan<byte> payload)
-    {
-        if (!_topics.TryGetValue(topic, out RedisTopic? state))
-        {
-            Interlocked.Increment(ref _failedPublishes);
-            throw new TopicException("unavailable", "redis is unreachable and this node has no subscribers of the topic");
-        }
-
-        lock (state.Lock)
-        {
-            if (state.Removed)
-            {
-                throw new TopicException("unavailable", "redis is unreachable and this node has no subscribers of the topic");
-            }
-
-            if (!state.Delivery.IsLocal)
-            {
-                EnterLocal(state, announce: true);
-            }
-
-            StreamPosition position = state.Delivery.DeliverLocal(type, payload);
-            Interlocked.Increment(ref _localPublishes);
-            return position;
-        }
-    }
-
-    // Under state.Lock.
-    private void EnterLocal(RedisTopic state, bool announce) => state.Delivery.EnterLocal($"local-{_node}-{NextEpoch()}", announce);
-
-    // Where this node's subscribers are; only that position (nothing before it) can be resumed while Redis is away.
-    private static HistoryRead ReadLocal(string topic, RedisTopic? state, StreamPosition? since)
-    {
-        if (state is null)
-        {
-            throw new TopicException("unavailable", $"redis is unreachable; the topic '{topic}' cannot be read");
-        }
-
-        lock (state.Lock)
-        {
-            if (state.Delivery.Epoch is null && !state.Delivery.IsLocal)
-            {
-                state.Delivery.EnterLocal($"local-{Guid.NewGuid():N}", announce: false);
-            }
-
-            StreamPosition current = state.Delivery.Current;
-            return new HistoryRead(current, since is { } from && from == current);
-        }
-    }
-
-    private void MarkDown(string reason)
+    /// <inheritdoc/>
+    protected override void MarkDown(string reason)
     {
         bool was = IsConnected;
         _interactiveUp = _subscriptionUp = _redis.IsConnected && _interactiveUp && _subscriptionUp;
@@ -68,13 +18,6 @@ public sealed partial class RedisBackplane
         {
             CountOutage(reason);
         }
-    }
-
-    private void CountOutage(string reason)
-    {
-        Interlocked.Increment(ref _outages);
-        Interlocked.Exchange(ref _downSinceMs, Environment.TickCount64);
-        _log.LogError("redis backplane: redis is unreachable ({Reason}); delivering locally until it is back", reason);
     }
 
     private void OnConnectionFailed(object? sender, ConnectionFailedEventArgs e)
@@ -106,10 +49,9 @@ public sealed partial class RedisBackplane
             _interactiveUp = true;
         }
 
-        if (IsConnected && !_stop.IsCancellationRequested)
+        if (IsConnected && !IsStopping)
         {
-            long down = Environment.TickCount64 - Interlocked.Read(ref _downSinceMs);
-            _log.LogWarning("redis backplane: redis is reachable again after {Seconds:0.0} s; catching up", down / 1000.0);
+            Log.LogWarning("redis backplane: redis is reachable again after {Seconds:0.0} s; catching up", Downtime.TotalSeconds);
             _ = Task.Run(RecoverAsync);
         }
     }
@@ -121,20 +63,20 @@ public sealed partial class RedisBackplane
         try
         {
             await HeartbeatAsync(rejoin: true).ConfigureAwait(false);
-            foreach (RedisTopic state in _topics.Values)
+            foreach (RedisTopic state in Topics.Values)
             {
                 await RelistenAsync(state).ConfigureAwait(false);
             }
         }
         catch (Exception ex) when (IsRedisFailure(ex))
         {
-            _log.LogWarning("redis backplane: recovery interrupted, retried at the next reconnect or heartbeat: {Reason}", ex.Message);
+            Log.LogWarning("redis backplane: recovery interrupted, retried at the next reconnect or heartbeat: {Reason}", ex.Message);
         }
     }
 
     private async Task RelistenAsync(RedisTopic state)
     {
-        await state.Gate.WaitAsync(_stop.Token).ConfigureAwait(false);
+        await state.Gate.WaitAsync(Stopping).ConfigureAwait(false);
         try
         {
             if (state.Removed)
@@ -153,7 +95,7 @@ public sealed partial class RedisBackplane
                 StartSync(state); // at once for what is already known; again when the probe returns
             }
 
-            await _subscriber.PublishAsync(state.Keys.Channel, "p" + _node).ConfigureAwait(false);
+            await _subscriber.PublishAsync(state.Keys.Channel, "p" + NodeId).ConfigureAwait(false);
         }
         finally
         {

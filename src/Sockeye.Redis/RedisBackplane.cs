@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -16,41 +15,27 @@ namespace Sockeye.Redis;
 /// liveness. When Redis is unreachable, local delivery goes on in a local epoch and subscribers are told
 /// (<c>reset</c>) when the stream continues elsewhere; a missed range is fetched from the stream, or reported.
 /// </summary>
-public sealed partial class RedisBackplane : ITopicBackplane
+public sealed partial class RedisBackplane : ScaleOutBackplane
 {
     private readonly ConnectionMultiplexer _redis;
     private readonly IDatabase _db;
     private readonly ISubscriber _subscriber;
     private readonly RedisBackplaneOptions _options;
-    private readonly ILogger _log;
-    private readonly string _node;
     private readonly string _prefix;
     private readonly RedisKey _nodes;
     private readonly RedisValue _expiryMs;
-    private readonly ConcurrentDictionary<string, RedisTopic> _topics = new(StringComparer.Ordinal);
-    private readonly string _epochPrefix = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
-    private readonly CancellationTokenSource _stop = new();
-    private Task _heartbeat = Task.CompletedTask;
-    private ITopicSink? _sink;
-    private long _generation;
     private string _candidateEpoch;
     private volatile bool _interactiveUp;
     private volatile bool _subscriptionUp;
-    private long _downSinceMs;
-    private long _outages;
-    private long _localPublishes;
-    private readonly DeliveryCounters _delivery = new();
-    private long _failedPublishes;
 
     private RedisBackplane(ConnectionMultiplexer redis, RedisBackplaneOptions options, string node)
+        : base("redis", node, options.Logger, options.MaxPendingPerTopic)
     {
         _redis = redis;
         _options = options;
-        _node = node;
         _prefix = options.KeyPrefix;
         _nodes = RedisKeys.Nodes(_prefix);
         _expiryMs = (long)options.TopicExpiry.TotalMilliseconds;
-        _log = options.Logger ?? NullLogger.Instance;
         _db = redis.GetDatabase();
         _subscriber = redis.GetSubscriber();
         _candidateEpoch = NextEpoch();
@@ -92,41 +77,28 @@ public sealed partial class RedisBackplane : ITopicBackplane
             }
             catch (Exception ex) when (IsRedisFailure(ex))
             {
-                backplane._log.LogWarning("redis backplane: first heartbeat failed: {Reason}", ex.Message);
+                backplane.Log.LogWarning("redis backplane: first heartbeat failed: {Reason}", ex.Message);
             }
         }
 
-        backplane._heartbeat = Task.Run(backplane.HeartbeatLoopAsync, CancellationToken.None);
+        backplane.StartHeartbeat(options.PresenceHeartbeat);
         return backplane;
     }
 
-    /// <summary>This node's id in Redis.</summary>
-    public string NodeId => _node;
-
     /// <summary>True while Redis is reachable (both the command and the pub/sub connection).</summary>
-    public bool IsConnected => _interactiveUp && _subscriptionUp;
+    public override bool IsConnected => _interactiveUp && _subscriptionUp;
 
     /// <summary>Counts since the backplane started.</summary>
     public RedisBackplaneCounters Counters => new(
-        Interlocked.Read(ref _outages), Interlocked.Read(ref _localPublishes), _delivery.Discontinuities,
-        _delivery.Fetched, _delivery.Duplicates, Interlocked.Read(ref _failedPublishes));
-
-    private ITopicSink Sink => _sink ?? throw new InvalidOperationException("The backplane has no sink; attach it to a TopicHub first.");
+        Outages, LocalPublishes, Delivery.Discontinuities, Delivery.Fetched, Delivery.Duplicates, FailedPublishes);
 
     /// <inheritdoc/>
-    public void Attach(ITopicSink sink) => _sink = sink ?? throw new ArgumentNullException(nameof(sink));
+    protected override BackplaneTopic CreateTopic(OrderedDelivery delivery) => new RedisTopic(new RedisKeys(_prefix, delivery.Topic), delivery);
 
     /// <inheritdoc/>
-    public ValueTask SubscribeAsync(string topic, CancellationToken cancellationToken) => BackplaneTopic.SubscribeAsync(_topics, topic,
-        name => new RedisTopic(new RedisKeys(_prefix, name), new OrderedDelivery(name, Sink, _delivery, _log, "redis", _options.MaxPendingPerTopic)),
-        ActivateAsync, cancellationToken);
-
-    /// <inheritdoc/>
-    public ValueTask UnsubscribeAsync(string topic, CancellationToken cancellationToken) =>
-        BackplaneTopic.UnsubscribeAsync(_topics, topic, StopListeningAsync, cancellationToken);
-
-    private async Task StopListeningAsync(RedisTopic state)
+    protected override async Task StopListeningAsync(BackplaneTopic topic)
     {
+        var state = (RedisTopic)topic;
         if (state.Queue is { } queue)
         {
             try
@@ -135,7 +107,7 @@ public sealed partial class RedisBackplane : ITopicBackplane
             }
             catch (Exception ex) when (IsRedisFailure(ex))
             {
-                _log.LogDebug("redis backplane: unsubscribing '{Topic}' failed: {Reason}", state.Name, ex.Message);
+                Log.LogDebug("redis backplane: unsubscribing '{Topic}' failed: {Reason}", state.Name, ex.Message);
             }
         }
     }
@@ -144,10 +116,10 @@ public sealed partial class RedisBackplane : ITopicBackplane
     /// True: <see cref="PublishAsync"/> issues its script before its first await, and StackExchange.Redis writes the
     /// commands of one multiplexer connection in the order they were issued; Redis runs them in that order.
     /// </summary>
-    public bool PreservesPublishOrder => true;
+    public override bool PreservesPublishOrder => true;
 
     /// <inheritdoc/>
-    public async ValueTask<StreamPosition> PublishAsync(string topic, TopicOptions options, MessageType type, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
+    public override async ValueTask<StreamPosition> PublishAsync(string topic, TopicOptions options, MessageType type, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(topic);
         ArgumentNullException.ThrowIfNull(options);
@@ -156,7 +128,7 @@ public sealed partial class RedisBackplane : ITopicBackplane
             return PublishLocal(topic, type, payload.Span);
         }
 
-        RedisKeys keys = _topics.TryGetValue(topic, out RedisTopic? state) ? state.Keys : new RedisKeys(_prefix, topic);
+        RedisKeys keys = KeysOf(topic);
         string candidate = _candidateEpoch;
         RedisResult result;
         try
@@ -178,7 +150,7 @@ public sealed partial class RedisBackplane : ITopicBackplane
         catch (Exception ex) when (IsRedisFailure(ex))
         {
             // It may or may not have reached Redis: refusing is the only answer that cannot deliver it twice.
-            Interlocked.Increment(ref _failedPublishes);
+            CountFailedPublish();
             throw new TopicException("unavailable", $"redis: {ex.Message}");
         }
 
@@ -193,17 +165,16 @@ public sealed partial class RedisBackplane : ITopicBackplane
     }
 
     /// <inheritdoc/>
-    public async ValueTask<HistoryRead> ReadAsync(string topic, StreamPosition? since, TopicOptions options, ICollection<TopicMessage> into, CancellationToken cancellationToken)
+    public override async ValueTask<HistoryRead> ReadAsync(string topic, StreamPosition? since, TopicOptions options, ICollection<TopicMessage> into, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(into);
-        _topics.TryGetValue(topic, out RedisTopic? state);
         if (!IsConnected)
         {
-            return ReadLocal(topic, state, since);
+            return ReadLocal(topic, since);
         }
 
-        RedisKeys keys = state?.Keys ?? new RedisKeys(_prefix, topic);
+        RedisKeys keys = KeysOf(topic);
         var read = new List<TopicMessage>();
         try
         {
@@ -244,63 +215,21 @@ public sealed partial class RedisBackplane : ITopicBackplane
         {
             ReleaseAll(read);
             MarkDown(ex.Message);
-            return ReadLocal(topic, state, since);
+            return ReadLocal(topic, since);
         }
     }
 
     /// <inheritdoc/>
-    public async ValueTask DisposeAsync()
+    protected override async ValueTask DisposeStoreAsync(IReadOnlyList<BackplaneTopic> topics)
     {
-        if (_stop.IsCancellationRequested)
-        {
-            return;
-        }
-
-        await _stop.CancelAsync().ConfigureAwait(false);
-        try
-        {
-            await _heartbeat.ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-        }
-
-        if (IsConnected)
-        {
-            try
-            {
-                // A clean stop leaves presence at once instead of after the timeout.
-                foreach (KeyValuePair<(string Topic, string Connection), PresenceMember> member in _members)
-                {
-                    RedisKeys keys = new(_prefix, member.Key.Topic);
-                    await _db.ScriptEvaluateAsync(RedisScripts.Leave, [keys.Presence], [keys.ChannelName, member.Key.Connection, EncodeInfo(member.Value.Info)]).ConfigureAwait(false);
-                }
-
-                await _db.SortedSetRemoveAsync(_nodes, _node).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (IsRedisFailure(ex))
-            {
-                _log.LogDebug("redis backplane: leaving presence at shutdown failed: {Reason}", ex.Message);
-            }
-        }
-
-        foreach (RedisTopic state in _topics.Values)
-        {
-            lock (state.Lock)
-            {
-                state.Delivery.Close();
-            }
-        }
-
-        _topics.Clear();
         _redis.ConnectionFailed -= OnConnectionFailed;
         _redis.ConnectionRestored -= OnConnectionRestored;
         await _redis.CloseAsync().ConfigureAwait(false);
         await _redis.DisposeAsync().ConfigureAwait(false);
-        _stop.Dispose();
     }
 
-    private string NextEpoch() => $"{_epochPrefix}{Interlocked.Increment(ref _generation):x}";
+    /// <inheritdoc/>
+    protected override bool IsStoreFailure(Exception exception) => IsRedisFailure(exception);
 
     internal static bool IsRedisFailure(Exception ex) => ex is RedisException or RedisTimeoutException or ObjectDisposedException;
 

@@ -11,41 +11,27 @@ public class FaultTests
     {
         await using NatsServer nats = await NatsServer.StartAsync();
         var history = new TopicOptions { HistorySize = 100 };
-        await using Node a = await Node.StartAsync(nats, "a", history);
-        await using Node b = await Node.StartAsync(nats, "b", history);
-        (TopicPeer onA, JsonElement subscribedA) = await a.SubscribeV1Async("t");
-        (TopicPeer onB, JsonElement subscribedB) = await b.SubscribeV1Async("t");
-        await using TopicPeer _ = onA;
-        await using TopicPeer __ = onB;
-        for (int i = 1; i <= 5; i++)
-        {
-            await (i % 2 == 0 ? a : b).Hub.PublishTextAsync("t", $"m{i}");
-        }
-
-        List<JsonElement> beforeOnA = await Frames.UntilTextAsync(onA, "m5");
-        List<JsonElement> beforeOnB = await Frames.UntilTextAsync(onB, "m5");
-        await nats.KillAsync();
-        await NatsServer.WaitUntilAsync(() => !a.Backplane.IsConnected && !b.Backplane.IsConnected, "both nodes see nats gone");
+        await using var nodes = await TwoSubscribedNodes<Node>.StartAsync(name => Node.StartAsync(nats, name, history), messages: 5);
+        Node a = nodes.A, b = nodes.B;
+        await nodes.KillServerAsync(nats);
 
         // Local delivery goes on, announced as a new (local) stream; a topic without local subscribers is refused.
-        StreamPosition local = await a.Hub.PublishTextAsync("t", "during");
-        Assert.StartsWith("local-", local.Epoch, StringComparison.Ordinal);
+        (_, List<JsonElement> duringOnA) = await nodes.PublishLocallyAsync();
         Assert.Equal(1, a.Backplane.Counters.LocalPublishes);
         Assert.Equal(1, a.Backplane.Counters.Outages);
         TopicException refused = await Assert.ThrowsAsync<TopicException>(async () => await a.Hub.PublishTextAsync("nobody-here", "x"));
         Assert.Equal("unavailable", refused.Code);
-        List<JsonElement> duringOnA = await Frames.UntilTextAsync(onA, "during");
 
         // Back with its store: the same epoch continues. Both nodes reconnect by themselves.
         await nats.RestartAsync();
-        await NatsServer.WaitUntilAsync(() => a.Backplane.IsConnected && b.Backplane.IsConnected, "both nodes reconnect");
+        await nodes.BothReconnectedAsync();
         await b.Hub.PublishTextAsync("t", "after");
-        List<JsonElement> afterOnA = await Frames.UntilTextAsync(onA, "after");
-        List<JsonElement> afterOnB = await Frames.UntilTextAsync(onB, "after");
+        List<JsonElement> afterOnA = await Frames.UntilTextAsync(nodes.OnA, "after");
+        List<JsonElement> afterOnB = await Frames.UntilTextAsync(nodes.OnB, "after");
 
-        string epoch = subscribedA.GetProperty("epoch").GetString()!;
-        Assert.Equal(["m1", "m2", "m3", "m4", "m5", "during", "after"], Frames.AssertContinuous(epoch, 0, [.. beforeOnA, .. duringOnA, .. afterOnA]));
-        Assert.Equal(["m1", "m2", "m3", "m4", "m5", "after"], Frames.AssertContinuous(subscribedB.GetProperty("epoch").GetString()!, 0, [.. beforeOnB, .. afterOnB]));
+        string epoch = nodes.EpochA;
+        Assert.Equal(["m1", "m2", "m3", "m4", "m5", "during", "after"], Frames.AssertContinuous(epoch, 0, [.. nodes.BeforeOnA, .. duringOnA, .. afterOnA]));
+        Assert.Equal(["m1", "m2", "m3", "m4", "m5", "after"], Frames.AssertContinuous(nodes.EpochB, 0, [.. nodes.BeforeOnB, .. afterOnB]));
         Assert.DoesNotContain(afterOnB, f => f.GetProperty("op").GetString() == "reset"); // b missed nothing
         JsonElement back = afterOnA.Single(f => f.GetProperty("op").GetString() == "reset"); // a leaves its local epoch
         Assert.Equal(epoch, back.GetProperty("epoch").GetString());
@@ -58,27 +44,20 @@ public class FaultTests
     {
         await using NatsServer nats = await NatsServer.StartAsync();
         var history = new TopicOptions { HistorySize = 100 };
-        await using Node a = await Node.StartAsync(nats, "a", history);
-        await using Node b = await Node.StartAsync(nats, "b", history);
-        (TopicPeer onA, JsonElement subscribedA) = await a.SubscribeV1Async("t");
-        (TopicPeer onB, JsonElement subscribedB) = await b.SubscribeV1Async("t");
-        await using TopicPeer _ = onA;
-        await using TopicPeer __ = onB;
-        StreamPosition before = await a.Hub.PublishTextAsync("t", "m1");
-        List<JsonElement> beforeOnA = await Frames.UntilTextAsync(onA, "m1");
-        List<JsonElement> beforeOnB = await Frames.UntilTextAsync(onB, "m1");
+        await using var nodes = await TwoSubscribedNodes<Node>.StartAsync(name => Node.StartAsync(nats, name, history), messages: 1);
+        Node a = nodes.A, b = nodes.B;
+        StreamPosition before = nodes.Last;
 
-        await nats.KillAsync();
-        await NatsServer.WaitUntilAsync(() => !a.Backplane.IsConnected && !b.Backplane.IsConnected, "both nodes see nats gone");
+        await nodes.KillServerAsync(nats);
         await nats.RestartAsync(wipeStore: true); // the stream and buckets are gone: the nodes create them again
-        await NatsServer.WaitUntilAsync(() => a.Backplane.IsConnected && b.Backplane.IsConnected, "both nodes reconnect");
+        await nodes.BothReconnectedAsync();
         StreamPosition after = await b.Hub.PublishTextAsync("t", "after");
         Assert.NotEqual(before.Epoch, after.Epoch);
 
-        List<JsonElement> afterOnA = await Frames.UntilTextAsync(onA, "after");
-        List<JsonElement> afterOnB = await Frames.UntilTextAsync(onB, "after");
-        Assert.Equal(["m1", "after"], Frames.AssertContinuous(subscribedA.GetProperty("epoch").GetString()!, 0, [.. beforeOnA, .. afterOnA]));
-        Assert.Equal(["m1", "after"], Frames.AssertContinuous(subscribedB.GetProperty("epoch").GetString()!, 0, [.. beforeOnB, .. afterOnB]));
+        List<JsonElement> afterOnA = await Frames.UntilTextAsync(nodes.OnA, "after");
+        List<JsonElement> afterOnB = await Frames.UntilTextAsync(nodes.OnB, "after");
+        Assert.Equal(["m1", "after"], Frames.AssertContinuous(nodes.EpochA, 0, [.. nodes.BeforeOnA, .. afterOnA]));
+        Assert.Equal(["m1", "after"], Frames.AssertContinuous(nodes.EpochB, 0, [.. nodes.BeforeOnB, .. afterOnB]));
         await using TopicPeer old = TopicPeer.Plain();
         Assert.False((await a.Hub.SubscribeAsync(old.Server, "t", before)).Recovered);
     }

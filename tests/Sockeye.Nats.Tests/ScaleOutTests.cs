@@ -8,7 +8,21 @@ public class ScaleOutTests : ScaleOutScenarios
 {
     private protected override async Task<BackingServer> StartServerAsync() => await NatsServer.StartAsync();
 
-    private protected override async Task<IScaleOutNode> StartNodeAsync(BackingServer server, string name) => await Node.StartAsync((NatsServer)server, name);
+    private protected override async Task<IScaleOutNode> StartNodeAsync(BackingServer server, string name, TopicOptions? topics = null) =>
+        await Node.StartAsync((NatsServer)server, name, topics);
+
+    // The stream keeps one message per topic: the next one pushes the missed one out.
+    private protected override async Task<IScaleOutNode> StartNodeKeepingLastAsync(BackingServer server, string name) =>
+        await Node.StartAsync((NatsServer)server, name, historyPerTopic: 1);
+
+    // Stored, but its delivery dropped on the receiver (as by the client for a slow consumer).
+    private protected override async Task PublishMissedAsync(BackingServer server, IScaleOutNode receiver, IScaleOutNode publisher, string text, bool kept)
+    {
+        ((Node)receiver).Backplane.DropDeliveries = 1;
+        await publisher.Hub.PublishTextAsync("t", text);
+    }
+
+    private protected override void AssertFetchedInPlace(IScaleOutNode receiver) => Assert.True(((Node)receiver).Backplane.Counters.Fetched >= 1);
 
     [Fact]
     public async Task A_publish_from_a_stale_position_conflicts_and_takes_the_next_offset()
@@ -23,60 +37,6 @@ public class ScaleOutTests : ScaleOutScenarios
         Assert.Equal(new StreamPosition(first.Epoch, 3), await a.Hub.PublishTextAsync("t", "m3"));
         Assert.Equal(1, a.Backplane.Counters.Conflicts);
         Assert.Equal(0, b.Backplane.Counters.Conflicts);
-    }
-
-    [Fact]
-    public async Task A_client_resuming_against_another_node_gets_exactly_the_missed_messages()
-    {
-        await using NatsServer nats = await NatsServer.StartAsync();
-        var history = new TopicOptions { HistorySize = 100 };
-        await using Node a = await Node.StartAsync(nats, "a", history);
-        await using Node b = await Node.StartAsync(nats, "b", history);
-        await using Node c = await Node.StartAsync(nats, "c", history);
-
-        StreamPosition seen;
-        await using (TopicPeer first = TopicPeer.Plain())
-        {
-            await a.Hub.SubscribeAsync(first.Server, "t");
-            for (int i = 1; i <= 10; i++)
-            {
-                await b.Hub.PublishTextAsync("t", $"m{i}");
-            }
-
-            for (int i = 1; i <= 10; i++)
-            {
-                Assert.Equal($"m{i}", await first.ReceiveTextAsync());
-            }
-
-            seen = (await a.Hub.Backplane.ReadAsync("t", null, history, [], CancellationToken.None)).Current;
-            Assert.Equal(10, seen.Offset);
-        }
-
-        // Other topics interleave in the stream: the resume finds this topic's messages among them.
-        for (int i = 11; i <= 20; i++)
-        {
-            await c.Hub.PublishTextAsync("t", $"m{i}");
-            await c.Hub.PublishTextAsync("other", $"o{i}");
-        }
-
-        await using TopicPeer resumed = TopicPeer.Plain();
-        HistoryRead read = await b.Hub.SubscribeAsync(resumed.Server, "t", seen);
-        Assert.True(read.Recovered);
-        Assert.Equal(new StreamPosition(seen.Epoch, 20), read.Current);
-        await a.Hub.PublishTextAsync("t", "m21");
-        for (int i = 11; i <= 21; i++)
-        {
-            Assert.Equal($"m{i}", await resumed.ReceiveTextAsync());
-        }
-
-        await c.Hub.PublishTextAsync("t", "end");
-        Assert.Equal("end", await resumed.ReceiveTextAsync());
-
-        // Another epoch, a position ahead, or more missed than the topic's history: not recovered, live only.
-        await using TopicPeer stranger = TopicPeer.Plain();
-        Assert.False((await c.Hub.SubscribeAsync(stranger.Server, "t", new StreamPosition("other", 3))).Recovered);
-        await using TopicPeer ahead = TopicPeer.Plain();
-        Assert.False((await c.Hub.SubscribeAsync(ahead.Server, "t", new StreamPosition(seen.Epoch, 99))).Recovered);
     }
 
     [Fact]
@@ -103,69 +63,6 @@ public class ScaleOutTests : ScaleOutScenarios
         await using TopicPeer recent = TopicPeer.Plain();
         Assert.True((await a.Hub.SubscribeAsync(recent.Server, "t", new StreamPosition(first.Epoch, 1))).Recovered);
         Assert.Equal("m2", await recent.ReceiveTextAsync());
-    }
-
-    [Fact]
-    public async Task Resume_past_the_history_age_is_not_recovered()
-    {
-        await using NatsServer nats = await NatsServer.StartAsync();
-        await using Node a = await Node.StartAsync(nats, "a", new TopicOptions { HistoryAge = TimeSpan.FromMilliseconds(300) });
-        StreamPosition first = await a.Hub.PublishTextAsync("t", "old");
-        await using TopicPeer fresh = TopicPeer.Plain();
-        Assert.True((await a.Hub.SubscribeAsync(fresh.Server, "t", new StreamPosition(first.Epoch, 0))).Recovered);
-        Assert.Equal("old", await fresh.ReceiveTextAsync());
-
-        await NatsServer.WaitUntilAsync(async () =>
-        {
-            await using TopicPeer probe = TopicPeer.Plain();
-            return !(await a.Hub.SubscribeAsync(probe.Server, "t", new StreamPosition(first.Epoch, 0))).Recovered;
-        }, "the message ages out of the history");
-    }
-
-    [Fact]
-    public async Task A_message_missed_on_delivery_is_fetched_from_the_stream_in_its_place()
-    {
-        await using NatsServer nats = await NatsServer.StartAsync();
-        var history = new TopicOptions { HistorySize = 100 };
-        await using Node a = await Node.StartAsync(nats, "a", history);
-        await using Node b = await Node.StartAsync(nats, "b", history);
-        (TopicPeer peer, JsonElement subscribed) = await a.SubscribeV1Async("t");
-        await using TopicPeer _ = peer;
-        await b.Hub.PublishTextAsync("t", "m1");
-        List<JsonElement> frames = await Frames.UntilTextAsync(peer, "m1");
-
-        // Stored, but its delivery dropped on a (as by the client for a slow consumer).
-        a.Backplane.DropDeliveries = 1;
-        await b.Hub.PublishTextAsync("t", "m2");
-        await b.Hub.PublishTextAsync("t", "m3");
-
-        frames.AddRange(await Frames.UntilTextAsync(peer, "m3"));
-        Assert.Equal(["m1", "m2", "m3"], Frames.AssertContinuous(subscribed.GetProperty("epoch").GetString()!, 0, frames));
-        Assert.DoesNotContain(frames, f => f.GetProperty("op").GetString() == "reset");
-        Assert.True(a.Backplane.Counters.Fetched >= 1);
-        Assert.Equal(0, a.Backplane.Counters.Resets);
-    }
-
-    [Fact]
-    public async Task A_missed_message_the_stream_does_not_keep_is_reported_with_reset_never_skipped_silently()
-    {
-        await using NatsServer nats = await NatsServer.StartAsync();
-        // The stream keeps one message per topic: m3 pushes m2 out.
-        await using Node a = await Node.StartAsync(nats, "a", historyPerTopic: 1);
-        await using Node b = await Node.StartAsync(nats, "b", historyPerTopic: 1);
-        (TopicPeer peer, JsonElement subscribed) = await a.SubscribeV1Async("t");
-        await using TopicPeer _ = peer;
-        await b.Hub.PublishTextAsync("t", "m1");
-        List<JsonElement> frames = await Frames.UntilTextAsync(peer, "m1");
-        a.Backplane.DropDeliveries = 1;
-        await b.Hub.PublishTextAsync("t", "m2");
-        await b.Hub.PublishTextAsync("t", "m3");
-
-        frames.AddRange(await Frames.UntilTextAsync(peer, "m3"));
-        Assert.Equal(["m1", "m3"], Frames.AssertContinuous(subscribed.GetProperty("epoch").GetString()!, 0, frames));
-        JsonElement reset = Assert.Single(frames, f => f.GetProperty("op").GetString() == "reset");
-        Assert.Equal(2, reset.GetProperty("offset").GetInt64());
-        Assert.Equal(1, a.Backplane.Counters.Resets);
     }
 
     [Fact]

@@ -11,48 +11,34 @@ public class FaultTests
     {
         await using RedisServer redis = await RedisServer.StartAsync();
         var history = new TopicOptions { HistorySize = 100 };
-        await using Node a = await Node.StartAsync(redis, "a", history);
-        await using Node b = await Node.StartAsync(redis, "b", history);
-        (TopicPeer onA, JsonElement subscribedA) = await a.SubscribeV1Async("t");
-        (TopicPeer onB, JsonElement subscribedB) = await b.SubscribeV1Async("t");
-        await using TopicPeer _ = onA;
-        await using TopicPeer __ = onB;
-        for (int i = 1; i <= 5; i++)
-        {
-            await (i % 2 == 0 ? a : b).Hub.PublishTextAsync("t", $"m{i}");
-        }
-
-        // Both have everything before the kill (else its loss, with Redis's data, is rightly a reset too).
-        List<JsonElement> beforeOnA = await Frames.UntilTextAsync(onA, "m5");
-        List<JsonElement> beforeOnB = await Frames.UntilTextAsync(onB, "m5");
-        await redis.KillAsync();
-        await RedisServer.WaitUntilAsync(() => !a.Backplane.IsConnected && !b.Backplane.IsConnected, "both nodes see redis gone");
+        // Both have m1..m5 before the kill (else its loss, with Redis's data, is rightly a reset too).
+        await using var nodes = await TwoSubscribedNodes<Node>.StartAsync(name => Node.StartAsync(redis, name, history), messages: 5);
+        Node a = nodes.A, b = nodes.B;
+        await nodes.KillServerAsync(redis);
 
         // Local delivery goes on, announced as a new (local) stream.
-        StreamPosition local = await a.Hub.PublishTextAsync("t", "during");
-        Assert.StartsWith("local-", local.Epoch, StringComparison.Ordinal);
+        (_, List<JsonElement> duringOnA) = await nodes.PublishLocallyAsync();
         Assert.Equal(1, a.Backplane.Counters.LocalPublishes);
         Assert.True(a.Backplane.Counters.Outages >= 1);
-        List<JsonElement> duringOnA = await Frames.UntilTextAsync(onA, "during");
 
         // Redis comes back empty (no persistence): a new epoch. Both nodes reconnect by themselves.
         await redis.RestartAsync();
-        await RedisServer.WaitUntilAsync(() => a.Backplane.IsConnected && b.Backplane.IsConnected, "both nodes reconnect");
+        await nodes.BothReconnectedAsync();
         await b.Hub.PublishTextAsync("t", "after");
-        List<JsonElement> afterOnA = await Frames.UntilTextAsync(onA, "after");
-        List<JsonElement> afterOnB = await Frames.UntilTextAsync(onB, "after");
+        List<JsonElement> afterOnA = await Frames.UntilTextAsync(nodes.OnA, "after");
+        List<JsonElement> afterOnB = await Frames.UntilTextAsync(nodes.OnB, "after");
 
-        List<string> textsA = Frames.AssertContinuous(subscribedA.GetProperty("epoch").GetString()!, 0, [.. beforeOnA, .. duringOnA, .. afterOnA]);
+        List<string> textsA = Frames.AssertContinuous(nodes.EpochA, 0, [.. nodes.BeforeOnA, .. duringOnA, .. afterOnA]);
         Assert.Equal(["m1", "m2", "m3", "m4", "m5", "during", "after"], textsA);
-        List<string> textsB = Frames.AssertContinuous(subscribedB.GetProperty("epoch").GetString()!, 0, [.. beforeOnB, .. afterOnB]);
+        List<string> textsB = Frames.AssertContinuous(nodes.EpochB, 0, [.. nodes.BeforeOnB, .. afterOnB]);
         Assert.Equal(["m1", "m2", "m3", "m4", "m5", "after"], textsB); // "during" was a's alone
         JsonElement lastReset = afterOnA.Last(f => f.GetProperty("op").GetString() == "reset");
-        Assert.NotEqual(subscribedA.GetProperty("epoch").GetString(), lastReset.GetProperty("epoch").GetString());
+        Assert.NotEqual(nodes.EpochA, lastReset.GetProperty("epoch").GetString());
 
         // And the stream goes on normally from either node.
         await a.Hub.PublishTextAsync("t", "later");
-        Assert.Equal(["later"], Frames.AssertContinuous(afterOnA[^1].GetProperty("epoch").GetString()!, afterOnA[^1].GetProperty("offset").GetInt64(), await Frames.UntilTextAsync(onA, "later")));
-        Assert.Equal(["later"], Frames.AssertContinuous(afterOnB[^1].GetProperty("epoch").GetString()!, afterOnB[^1].GetProperty("offset").GetInt64(), await Frames.UntilTextAsync(onB, "later")));
+        Assert.Equal(["later"], Frames.AssertContinuous(afterOnA[^1].GetProperty("epoch").GetString()!, afterOnA[^1].GetProperty("offset").GetInt64(), await Frames.UntilTextAsync(nodes.OnA, "later")));
+        Assert.Equal(["later"], Frames.AssertContinuous(afterOnB[^1].GetProperty("epoch").GetString()!, afterOnB[^1].GetProperty("offset").GetInt64(), await Frames.UntilTextAsync(nodes.OnB, "later")));
     }
 
     [Fact]

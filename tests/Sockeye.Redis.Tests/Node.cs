@@ -17,6 +17,8 @@ internal sealed class Node : IScaleOutNode
 
     public RedisBackplane Backplane { get; }
 
+    public bool IsConnected => Backplane.IsConnected;
+
     /// <summary>Discontinuities this node reported (the backplane's <c>Resets</c> counter).</summary>
     public long Resets => Backplane.Counters.Resets;
 

@@ -9,6 +9,9 @@ internal interface IScaleOutNode : IAsyncDisposable
 {
     TopicHub Hub { get; }
 
+    /// <summary>True while the node's backplane reaches its server.</summary>
+    bool IsConnected { get; }
+
     /// <summary>Discontinuities this node's backplane reported to its subscribers.</summary>
     long Resets { get; }
 
