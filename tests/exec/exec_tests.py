@@ -69,6 +69,18 @@ class Server:
         with self.cond:
             return sum(1 for line in self.lines if re.search(pattern, line))
 
+    def wait_count(self, pattern, n, timeout=TIMEOUT):
+        """How many log lines match `pattern`, once at least `n` do (or the wait ends). The log is written by the
+        server's console logger thread: a line can still be on its way after what it reports has been seen."""
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while True:
+                count = sum(1 for line in self.lines if re.search(pattern, line))
+                left = deadline - time.monotonic()
+                if count >= n or self.eof or left <= 0:
+                    return count
+                self.cond.wait(left)
+
     def url(self, path="/"):
         return f"ws://127.0.0.1:{self.port}{path}"
 
@@ -442,7 +454,8 @@ async def shared_broadcast():
                 await a.send("hello all")
                 assert await recv(a) == "hello all"
                 assert await recv(b) == "hello all"
-        assert s.log_count(r"started pid") == 1, "more than one shared process"
+        started = s.wait_count(r"started pid", 1)
+        assert started == 1, f"{started} shared processes started, expected one"
         return "one cat for both connections; every line to every connection"
 
 
@@ -479,7 +492,8 @@ async def shared_exit_closes_all_and_restarts():
         async with websockets.connect(s.url()) as c:
             await c.send("c")
             assert await recv(c) == "got c"
-        assert s.log_count(r"started pid") == 2, "expected a second process for the next connection"
+        started = s.wait_count(r"started pid", 2)
+        assert started == 2, f"{started} processes started: expected a second process for the next connection"
         return "exit 3 closes every member with 1011; the next connection starts a new process"
 
 
