@@ -76,7 +76,20 @@ class Server:
             return len(self.lines)
 
     def wait_exit(self, timeout=TIMEOUT):
-        return self.proc.wait(timeout)
+        rc = self.proc.wait(timeout)
+        self._read_to_end()
+        return rc
+
+    def _read_to_end(self, timeout=TIMEOUT):
+        """Once the process has exited: waits (bounded) until its output has been read to the end, so `lines` holds
+        every line it wrote. The reader thread can still be behind the exit on a busy machine."""
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while not self.eof:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return
+                self.cond.wait(left)
 
     def rss_mb(self):
         return rss_mb(self.proc.pid)
@@ -102,6 +115,7 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        self._read_to_end()
         return self.proc.returncode
 
 

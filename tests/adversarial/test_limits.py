@@ -32,8 +32,12 @@ def at_the_descriptor_limit_the_server_sheds_with_503_and_never_spins_or_crashes
         baseline_sockets = server.tcp_count()
         rss_before = server.rss_mb()
         held = []
-        # 1. Upgrades until refused: the default connection limit follows the descriptor limit, so the refusal is a
-        #    clean 503 from the connection limit, not a failed accept.
+        # 1. Upgrades until refused: the default connection limit and the accept loop's session budget both follow the
+        #    descriptor limit, so the refusal is a clean 503, not a failed accept. Which of the two refuses depends on
+        #    the descriptors the server opens between building its options and starting to accept (the budget,
+        #    measured later, is the lower one: 229 upgrades, and 245 with the budget raised by 16). This used to
+        #    require the connection limit and passed only while the budget's log line was still in the logger's
+        #    queue (3 failures in 13 runs under load).
         refused = None
         for i in range(FD_LIMIT + 50):
             try:
@@ -48,7 +52,7 @@ def at_the_descriptor_limit_the_server_sheds_with_503_and_never_spins_or_crashes
             held.append(sock)
         assert refused and "HTTP 503" in refused, f"expected a 503 once full, got {refused!r} after {len(held)} upgrades"
         assert FD_LIMIT // 2 <= len(held) < FD_LIMIT, f"{len(held)} upgrades held under a limit of {FD_LIMIT} descriptors"
-        assert server.log_count("accept failed|descriptor budget") == 0, "the connection limit should refuse first"
+        assert server.log_count("accept failed") == 0, "descriptors ran out: the connection limit or the budget should refuse first"
 
         # 2. Now exhaust the descriptors themselves: connections that never send a request sit in their handshake.
         mark = server.log_mark()

@@ -71,7 +71,14 @@ public class FairnessTests
         Assert.True(onIo < count / 2, $"{onIo} of {count} tiny messages were handled on the I/O thread in one go");
     }
 
-    /// <summary>Writes the frames and flushes once from a dedicated thread (no thread pool); returns its id.</summary>
+    /// <summary>
+    /// Writes the frames and flushes once from a dedicated thread (no thread pool); returns its id. Work the
+    /// connection gives up the thread for (Task.Yield posts it to this thread's context) reaches the thread pool only
+    /// once the flush has returned. Queued at once, a pool thread could finish it while a busy machine had not yet let
+    /// this thread get back to the await that gave it up; the await then found it completed and went on here, so a
+    /// message whose inflating had all been done on the pool was still handed over on this thread (seen on 2 of 10
+    /// runs of this class with the CPUs loaded). The order is now fixed: whatever runs here ran before the yield.
+    /// </summary>
     private static int OnIoThread(PipeWriter output, IEnumerable<byte[]> frames)
     {
         int id = 0;
@@ -79,6 +86,8 @@ public class FairnessTests
         var thread = new Thread(() =>
         {
             id = ThreadIdentity.Current;
+            var yielded = new AfterFlushContext();
+            SynchronizationContext.SetSynchronizationContext(yielded);
             try
             {
                 foreach (byte[] frame in frames)
@@ -93,11 +102,50 @@ public class FairnessTests
             {
                 error = ex;
             }
+            finally
+            {
+                SynchronizationContext.SetSynchronizationContext(null);
+                yielded.Release();
+            }
         });
         thread.Start();
         Assert.True(thread.Join(Timeout), "the I/O thread's flush did not return");
         Assert.Null(error);
         return id;
+    }
+
+    /// <summary>Holds what is posted to it until <see cref="Release"/>, then hands it (and anything later) to the thread pool.</summary>
+    private sealed class AfterFlushContext : SynchronizationContext
+    {
+        private readonly List<(SendOrPostCallback Callback, object? State)> _held = [];
+        private bool _released;
+
+        public override void Post(SendOrPostCallback d, object? state)
+        {
+            lock (_held)
+            {
+                if (!_released)
+                {
+                    _held.Add((d, state));
+                    return;
+                }
+            }
+
+            ThreadPool.UnsafeQueueUserWorkItem(static work => work.Callback(work.State), (Callback: d, State: state), preferLocal: false);
+        }
+
+        public void Release()
+        {
+            lock (_held)
+            {
+                _released = true;
+            }
+
+            foreach ((SendOrPostCallback callback, object? state) in _held)
+            {
+                ThreadPool.UnsafeQueueUserWorkItem(static work => work.Callback(work.State), (Callback: callback, State: state), preferLocal: false);
+            }
+        }
     }
 
     /// <summary>

@@ -75,9 +75,12 @@ public sealed class HandshakeAttackTests
     public async Task Slowloris_a_head_trickled_slower_than_the_handshake_timeout_is_disconnected()
     {
         await using var server = await Servers.StartEchoAsync(o => o.HandshakeTimeout = TimeSpan.FromMilliseconds(500));
-        await using RawClient client = await RawClient.ConnectAsync(server.Port);
         byte[] request = Encoding.ASCII.GetBytes(Handshake.Request(server.Port, "/", "X-Slow: " + new string('z', 200)));
+        // The clock starts before the connection exists: the server's 500 ms timer starts when it accepts, so it can
+        // never have been running longer than this watch (started after the connect, a busy machine could put
+        // 100 ms and more between the server's accept and the watch, and the lower bound failed).
         var watch = Stopwatch.StartNew();
+        await using RawClient client = await RawClient.ConnectAsync(server.Port);
         Task<byte[]> end = client.ReadToEndAsync(TimeSpan.FromSeconds(10));
         // One byte every 20 ms: the whole head would take ~6 s, each byte arrives well within any per-read timeout.
         int sent = 0;

@@ -151,8 +151,10 @@ public sealed class ResourceTests
         var captured = new Captured();
         await using var server = await Servers.StartEchoAsync(o =>
         {
+            // A ping every 100 ms, and a timeout far longer than a busy 2-core machine can delay the client's pong
+            // (it was 500 ms: one slow scheduling of the client's read loop closed a healthy connection with 1011).
             o.WebSocket.PingInterval = TimeSpan.FromMilliseconds(100);
-            o.WebSocket.PingTimeout = TimeSpan.FromMilliseconds(500);
+            o.WebSocket.PingTimeout = TimeSpan.FromSeconds(2);
         }, handler: async connection =>
         {
             captured.Set(connection);
@@ -164,10 +166,11 @@ public sealed class ResourceTests
         Task<WebSocketMessage> receiving = client.ReceiveAsync().AsTask(); // the client's read loop answers pings
         WebSocketConnection serverSide = await captured.First.WaitAsync(TimeSpan.FromSeconds(10));
         await Servers.EventuallyAsync(() => serverSide.RoundTripTime is not null, "a round-trip time measured");
-        Assert.InRange(serverSide.RoundTripTime!.Value, TimeSpan.Zero, TimeSpan.FromMilliseconds(500));
-        // For three times the ping timeout (several ping rounds) the connection stays open, then still echoes.
+        Assert.InRange(serverSide.RoundTripTime!.Value, TimeSpan.Zero, TimeSpan.FromSeconds(2));
+        // For 1.5 times the ping timeout (about 30 ping rounds) the connection stays open, then still echoes: were
+        // the pongs not counted, the first unanswered ping would have closed it after 2 s.
         var watch = System.Diagnostics.Stopwatch.StartNew();
-        while (watch.Elapsed < TimeSpan.FromMilliseconds(1_500))
+        while (watch.Elapsed < TimeSpan.FromSeconds(3))
         {
             Assert.Null(serverSide.CloseStatus);
             await Task.Delay(50);
@@ -187,8 +190,10 @@ public sealed class ResourceTests
             o.WebSocket.PingInterval = TimeSpan.Zero;
             o.WebSocket.IdleTimeout = TimeSpan.FromMilliseconds(400);
         });
-        await using RawClient client = await RawClient.UpgradeAsync(server.Port);
+        // The clock starts before the upgrade: the server's idle timer starts with the connection, before the client
+        // has read the 101, so a watch started after UpgradeAsync could miss any part of the 400 ms on a busy machine.
         var watch = System.Diagnostics.Stopwatch.StartNew();
+        await using RawClient client = await RawClient.UpgradeAsync(server.Port);
         WireFrame close = await client.ReadCloseAsync();
         Assert.Equal(CloseCode.GoingAway, close.CloseCode);
         Assert.True(watch.Elapsed >= TimeSpan.FromMilliseconds(300), $"closed after {watch.Elapsed}, before the idle timeout");
