@@ -13,7 +13,7 @@ public static class SockeyeEndpointRouteBuilderExtensions
     /// and WebSockets over HTTP/2 (RFC 8441 extended CONNECT), each run by Sockeye's engine over the upgraded
     /// stream. Refused requests get their status (400, 403, 426, 503, or a hook's) and one log line. Returns the
     /// endpoint's convention builder: <c>.RequireAuthorization()</c>, <c>.RequireCors()</c> and the like apply
-    /// before the handshake; the handler finds the request with <see cref="SockeyeHttpContext.GetHttpContext"/>.
+    /// before the handshake; the handler finds the request with <see cref="SockeyeHttpContext.GetHttpContext(WebSocketConnection)"/>.
     /// </summary>
     public static IEndpointConventionBuilder MapSockeye(this IEndpointRouteBuilder endpoints, string pattern, WebSocketHandler handler,
         SockeyeOptions? options = null)

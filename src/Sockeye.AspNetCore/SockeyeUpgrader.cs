@@ -36,6 +36,7 @@ internal sealed class SockeyeUpgrader(HandshakePolicy policy, bool releaseReadBu
         }
 
         WebSocketRequest request = CreateRequest(context, extendedConnect);
+        SockeyeHttpContext.Attach(request, context); // for OnHandshake hooks (HandshakeContext.GetHttpContext)
         CancellationToken stopping = context.RequestServices.GetService<IHostApplicationLifetime>()?.ApplicationStopping ?? default;
         HandshakeDecision decision = await policy.DecideAsync(request, context.Request.IsHttps, Volatile.Read(ref _open), stopping).ConfigureAwait(false);
         if (!decision.IsAccepted)

@@ -132,6 +132,26 @@ public sealed class KestrelApp : IAsyncLifetime
             await ws.ReceiveAsync();
         }).RequireAuthorization();
 
+        // A handshake hook that decides on the ASP.NET Core user: only "ann" may connect; the handler gets its claim.
+        app.MapSockeye("/hooked", async ws =>
+        {
+            await ws.SendTextAsync("state " + ws.State);
+            await ws.ReceiveAsync();
+        }, new SockeyeOptions
+        {
+            OnHandshake = context =>
+            {
+                string? user = context.GetHttpContext()?.User.Identity?.Name;
+                if (user != "ann")
+                {
+                    context.Reject(403, $"user {user ?? "anonymous"} may not connect");
+                }
+
+                context.State = user;
+                return ValueTask.CompletedTask;
+            },
+        });
+
         app.MapSockeye("/close", ws => ws.CloseAsync(4001, "custom reason"));
         app.MapSockeye("/small", TestHandlers.Echo, new SockeyeOptions { WebSocket = new WebSocketOptions { MaxMessageSize = 1024 } });
         var chat = new SockeyeOptions();

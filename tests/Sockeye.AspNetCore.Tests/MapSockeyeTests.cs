@@ -118,6 +118,19 @@ public sealed class MapSockeyeTests(KestrelApp app) : IClassFixture<KestrelApp>
 
     [Theory]
     [MemberData(nameof(Wires))]
+    public async Task A_handshake_hook_sees_the_HttpContext_and_decides_on_the_user(Wire wire)
+    {
+        using ClientWebSocket other = KestrelApp.Client(wire, o => o.SetRequestHeader("X-User", "bob"));
+        await Assert.ThrowsAsync<WebSocketException>(() => app.ConnectAsync(other, wire, "/hooked"));
+        Assert.Equal(HttpStatusCode.Forbidden, other.HttpStatusCode);
+
+        using ClientWebSocket ann = KestrelApp.Client(wire, o => o.SetRequestHeader("X-User", "ann"));
+        await app.ConnectAsync(ann, wire, "/hooked");
+        Assert.Equal("state ann", await ReceiveTextAsync(ann));
+    }
+
+    [Theory]
+    [MemberData(nameof(Wires))]
     public async Task RequireAuthorization_answers_401_to_the_anonymous_and_lets_users_in(Wire wire)
     {
         using ClientWebSocket anonymous = KestrelApp.Client(wire);
