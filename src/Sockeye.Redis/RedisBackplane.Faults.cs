@@ -10,48 +10,63 @@ namespace Sockeye.Redis;
 public sealed partial class RedisBackplane
 {
     /// <inheritdoc/>
-    protected override void MarkDown(string reason)
+    protected override void MarkDown(string reason) => RefreshLink(reason, reconnected: false);
+
+    /// <summary>
+    /// While down, each heartbeat looks at the multiplexer itself: should an event ever be missed or read a state that
+    /// changed again, the node still comes back (and catches up) within a heartbeat of Redis being reachable.
+    /// </summary>
+    protected override Task OnHeartbeatWhileDownAsync()
     {
-        bool was = IsConnected;
-        _interactiveUp = _subscriptionUp = _redis.IsConnected && _interactiveUp && _subscriptionUp;
-        if (was && !IsConnected)
-        {
-            CountOutage(reason);
-        }
+        RefreshLink("heartbeat", reconnected: false);
+        return Task.CompletedTask;
     }
 
-    private void OnConnectionFailed(object? sender, ConnectionFailedEventArgs e)
+    // StackExchange.Redis raises each of these events from the thread pool, queued on its own
+    // (ConnectionMultiplexer.CompleteAsWorker), so they run in any order, even at once. And it reconnects a dropped
+    // connection at once, before it reports the failure (PhysicalConnection.RecordConnectionFailed: the bridge's
+    // OnDisconnected calls TryConnect, then OnConnectionFailed raises the event): on loopback, the "restored" of the
+    // new connection can be handled before the "failed" of the old one. So an event's type never sets the state:
+    // each event reads the multiplexer's (RefreshLink).
+    internal void OnConnectionFailed(object? sender, ConnectionFailedEventArgs e) =>
+        RefreshLink($"{e.ConnectionType} connection: {e.FailureType}", reconnected: false);
+
+    internal void OnConnectionRestored(object? sender, ConnectionFailedEventArgs e) =>
+        RefreshLink($"{e.ConnectionType} connection restored", reconnected: true);
+
+    /// <summary>
+    /// Sets <see cref="IsConnected"/> from the multiplexer's connections as they are now (the command and the pub/sub
+    /// one), counts an outage when that takes the node down, and starts the recovery when it brings the node back or a
+    /// connection was <paramref name="reconnected"/> (its channels were subscribed again, and what was published while
+    /// it was away must be fetched from the streams).
+    /// </summary>
+    private void RefreshLink(string reason, bool reconnected)
     {
-        bool was = IsConnected;
-        if (e.ConnectionType == ConnectionType.Subscription)
+        bool wasUp;
+        bool up;
+        lock (_link)
         {
-            _subscriptionUp = false;
-        }
-        else
-        {
-            _interactiveUp = false;
-        }
-
-        if (was)
-        {
-            CountOutage($"{e.ConnectionType} connection: {e.FailureType}");
-        }
-    }
-
-    private void OnConnectionRestored(object? sender, ConnectionFailedEventArgs e)
-    {
-        if (e.ConnectionType == ConnectionType.Subscription)
-        {
-            _subscriptionUp = true;
-        }
-        else
-        {
-            _interactiveUp = true;
+            // Read under the lock: whichever event is handled last reads a state at least as new as every event's.
+            wasUp = _up;
+            up = _redis.IsConnected && _subscriber.IsConnected();
+            _up = up;
+            if (wasUp && !up)
+            {
+                CountOutage(reason);
+            }
         }
 
-        if (IsConnected && !IsStopping)
+        if (up && (reconnected || !wasUp) && !IsStopping)
         {
-            Log.LogWarning("redis backplane: redis is reachable again after {Seconds:0.0} s; catching up", Downtime.TotalSeconds);
+            if (wasUp)
+            {
+                Log.LogInformation("redis backplane: {Reason}; catching up", reason);
+            }
+            else
+            {
+                Log.LogWarning("redis backplane: redis is reachable again after {Seconds:0.0} s; catching up", Downtime.TotalSeconds);
+            }
+
             _ = Task.Run(RecoverAsync);
         }
     }

@@ -25,8 +25,8 @@ public sealed partial class RedisBackplane : ScaleOutBackplane
     private readonly RedisKey _nodes;
     private readonly RedisValue _expiryMs;
     private string _candidateEpoch;
-    private volatile bool _interactiveUp;
-    private volatile bool _subscriptionUp;
+    private readonly Lock _link = new();
+    private volatile bool _up;
 
     private RedisBackplane(ConnectionMultiplexer redis, RedisBackplaneOptions options, string node)
         : base("redis", node, options.Logger, options.MaxPendingPerTopic)
@@ -39,7 +39,7 @@ public sealed partial class RedisBackplane : ScaleOutBackplane
         _db = redis.GetDatabase();
         _subscriber = redis.GetSubscriber();
         _candidateEpoch = NextEpoch();
-        _interactiveUp = _subscriptionUp = redis.IsConnected;
+        _up = redis.IsConnected && _subscriber.IsConnected();
         redis.ConnectionFailed += OnConnectionFailed;
         redis.ConnectionRestored += OnConnectionRestored;
     }
@@ -86,7 +86,7 @@ public sealed partial class RedisBackplane : ScaleOutBackplane
     }
 
     /// <summary>True while Redis is reachable (both the command and the pub/sub connection).</summary>
-    public override bool IsConnected => _interactiveUp && _subscriptionUp;
+    public override bool IsConnected => _up;
 
     /// <summary>Counts since the backplane started.</summary>
     public RedisBackplaneCounters Counters => new(
