@@ -48,5 +48,12 @@ internal sealed class Stream : IAsyncDisposable
     public ValueTask PublishRawAsync(string subject, byte[] payload, NatsHeaders? headers = null) =>
         _connection.PublishAsync(subject, payload, headers);
 
+    /// <summary>
+    /// Returns once the server has processed everything published so far on this connection (a PING answered after
+    /// it): what the server routes later reaches a subscriber after it. Core publishes are buffered by the client, so
+    /// without this a message published afterwards through another connection may arrive first.
+    /// </summary>
+    public async Task SettleAsync() => await _connection.PingAsync();
+
     public ValueTask DisposeAsync() => _connection.DisposeAsync();
 }
