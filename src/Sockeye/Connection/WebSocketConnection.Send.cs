@@ -249,6 +249,20 @@ public sealed partial class WebSocketConnection
         await _frameLock.WaitAsync().ConfigureAwait(false);
         try
         {
+            await WriteControlLockedAsync(opcode, payload).ConfigureAwait(false);
+        }
+        finally
+        {
+            _frameLock.Release();
+        }
+    }
+
+    /// <summary>Writes a control frame unless our close went out already. Caller holds <see cref="_frameLock"/>.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask WriteControlLockedAsync(Opcode opcode, ReadOnlyMemory<byte> payload)
+    {
+        try
+        {
             if (!_closeSent && !_outputClosed)
             {
                 await WriteFrameLockedAsync(opcode, fin: true, new ReadOnlySequence<byte>(payload), null, isControl: true, compress: false, default).ConfigureAwait(false);
@@ -257,10 +271,6 @@ public sealed partial class WebSocketConnection
         catch (WebSocketClosedException)
         {
             // The transport is gone; the read loop will see the end too.
-        }
-        finally
-        {
-            _frameLock.Release();
         }
     }
 
@@ -293,14 +303,7 @@ public sealed partial class WebSocketConnection
 
         try
         {
-            if (!_closeSent && !_outputClosed)
-            {
-                await WriteFrameLockedAsync(Opcode.Pong, fin: true, new ReadOnlySequence<byte>(body, 0, length), null, isControl: true, compress: false, default).ConfigureAwait(false);
-            }
-        }
-        catch (WebSocketClosedException)
-        {
-            // The transport is gone; the read loop will see the end too.
+            await WriteControlLockedAsync(Opcode.Pong, body.AsMemory(0, length)).ConfigureAwait(false);
         }
         finally
         {
@@ -322,13 +325,11 @@ public sealed partial class WebSocketConnection
                 _owedPongLength = -1; // a ping after this point owes a pong of its own
             }
 
-            if (!_closeSent && !_outputClosed)
-            {
-                await WriteFrameLockedAsync(Opcode.Pong, fin: true, new ReadOnlySequence<byte>(payload, 0, length), null, isControl: true, compress: false, default).ConfigureAwait(false);
-            }
+            await WriteControlLockedAsync(Opcode.Pong, payload.AsMemory(0, length)).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is WebSocketClosedException or InvalidOperationException or OperationCanceledException)
+        catch (Exception ex) when (ex is InvalidOperationException or OperationCanceledException)
         {
+            // The output was completed under us while closing; nothing is owed any more.
         }
         finally
         {
