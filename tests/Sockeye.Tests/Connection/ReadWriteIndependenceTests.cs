@@ -139,4 +139,70 @@ public class ReadWriteIndependenceTests
         local.Abort();
         await Task.WhenAll(sending, reading).ContinueWith(static _ => { }, TaskScheduler.Default).WaitAsync(EngineHarness.Timeout);
     }
+
+    [Fact]
+    public async Task A_ping_flood_behind_a_full_output_is_read_through_and_answered_with_one_pong_for_the_latest()
+    {
+        // An attacker pings without reading: the pongs cannot go out, and must not pile up (§5.5.3 allows answering
+        // only the most recent ping), nor stop the reading.
+        (InMemoryTransport first, InMemoryTransport peer) = InMemoryTransport.CreatePair(
+            new PipeOptions(pauseWriterThreshold: 64 * 1024, resumeWriterThreshold: 32 * 1024, useSynchronizationContext: false));
+        var options = new WebSocketOptions { PingInterval = TimeSpan.Zero, SendTimeout = TimeSpan.FromMinutes(5) };
+        await using WebSocketConnection local = WebSocketConnection.Open(first, Role.Client, options);
+        const int Sends = 200; // 200 KiB: three times what the pipe holds
+        Task sending = Task.Run(async () =>
+        {
+            byte[] chunk = new byte[1024];
+            for (int i = 0; i < Sends; i++)
+            {
+                await local.SendBinaryAsync(chunk);
+            }
+        });
+        Task<WebSocketMessage> marker = local.ReceiveAsync().AsTask();
+        while (true)
+        {
+            ReadResult unread = await peer.Input.ReadAsync().AsTask().WaitAsync(EngineHarness.Timeout);
+            long length = unread.Buffer.Length;
+            peer.Input.AdvanceTo(unread.Buffer.Start, unread.Buffer.End); // examined, not consumed
+            if (length >= 64 * 1024)
+            {
+                break;
+            }
+        }
+
+        // 10,000 pings, each with its number, then a text frame: it arrives only if every ping before it was read.
+        const int Pings = 10_000;
+        byte[] ping = [0x89, 0x04, 0, 0, 0, 0];
+        for (int i = 0; i < Pings; i++)
+        {
+            System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(ping.AsSpan(2), i);
+            await peer.Output.WriteAsync(ping).AsTask().WaitAsync(EngineHarness.Timeout);
+        }
+
+        await peer.Output.WriteAsync(new byte[] { 0x81, 0x03, 0x65, 0x6e, 0x64 }); // text "end"
+        Assert.Equal("end", (await marker.WaitAsync(EngineHarness.Timeout)).GetText());
+
+        // The peer reads at last: every data message arrives, and the pongs answer the latest ping, a handful at most.
+        int data = 0;
+        int pongs = 0;
+        int lastPong = -1;
+        while (data < Sends || lastPong != Pings - 1)
+        {
+            RawFrame frame = await RawFrame.ReadAsync(peer.Input, EngineHarness.Timeout) ?? throw new InvalidOperationException("the stream ended");
+            if (frame.Opcode == Sockeye.Protocol.Opcode.Pong)
+            {
+                pongs++;
+                lastPong = System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(frame.Payload);
+            }
+            else
+            {
+                Assert.Equal(Sockeye.Protocol.Opcode.Binary, frame.Opcode);
+                data++;
+            }
+        }
+
+        Assert.InRange(pongs, 1, 100);
+        await sending.WaitAsync(EngineHarness.Timeout);
+        local.Abort();
+    }
 }
